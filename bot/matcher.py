@@ -1,0 +1,342 @@
+"""Match a member's question to a knowledge entry: answer, clarify ("did you mean") or fall back.
+
+The design follows what was measured on public intent data (README, "How matching works"):
+
+1. normalise the text (Slack markup, Unicode, case, punctuation) and expand synonyms (`b5` -> `band 5`);
+2. mend typos word by word against the knowledge base's own vocabulary with rapidfuzz;
+3. score every entry at once with two IDF-weighted TF-IDF spaces (word uni+bigrams, character 3-5-grams),
+   each both against the entry's closest phrasing and against the entry's centroid (whole-entry scoring);
+4. re-score the shortlist with rapidfuzz's token_sort_ratio (typo-tolerant edit distance), and fuse;
+5. decide with fixed thresholds and a margin: confident -> answer, close -> clarify, otherwise fallback.
+
+Deterministic, no network, no model files; the index is built once at start-up in milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from bot.text import SynonymMap, normalise
+
+ANSWER, CLARIFY, FALLBACK = "answer", "clarify", "fallback"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision thresholds on the fused score (0-1). Chosen on held-out questions, not single cases."""
+
+    answer: float = 0.50  # at or above (with the margin): answer
+    margin: float = 0.06  # the best entry must lead the next by this much to be answered outright
+    sure: float = 0.72  # at or above this, answer whatever the margin
+    clarify: float = 0.36  # at or above: "did you mean"; below: fallback
+    decline: float = 0.42  # a decline entry (e.g. clinical advice) recognised at or above this
+
+
+@dataclass(frozen=True)
+class Weights:
+    word_max: float = 0.25
+    word_centroid: float = 0.20
+    char_max: float = 0.25
+    char_centroid: float = 0.15
+    fuzzy: float = 0.15
+
+
+@dataclass(frozen=True)
+class Item:
+    """What the matcher needs of an entry: its id, its phrasings, and whether it is a decline."""
+
+    id: str
+    phrasings: tuple[str, ...]
+    decline: bool = False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry_id: str
+    score: int  # 0-100
+
+
+@dataclass(frozen=True)
+class Match:
+    outcome: str  # answer | clarify | fallback
+    entry_id: str | None  # the answered entry (None for clarify and fallback)
+    score: int  # 0-100, the best entry's fused score
+    candidates: tuple[Candidate, ...]  # best first; for clarify, the entries offered
+    declined: str | None = None  # the decline entry recognised (e.g. clinical-advice), if any
+    query: str = ""  # the question as matched (normalised, synonyms expanded, typos mended)
+
+    def as_json(self) -> dict:
+        return {
+            "outcome": self.outcome,
+            "entry": self.entry_id,
+            "score": self.score,
+            "candidates": [{"entry": c.entry_id, "score": c.score} for c in self.candidates],
+        }
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: enough to make 'apprenticeships' meet 'apprenticeship'."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 4 and word.endswith("ed") and not word.endswith("eed"):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def word_features(tokens: Sequence[str]) -> Counter:
+    stems = [stem(t) for t in tokens]
+    feats = Counter(stems)
+    feats.update(f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False))
+    return feats
+
+
+def char_features(tokens: Sequence[str]) -> Counter:
+    feats: Counter = Counter()
+    for tok in tokens:
+        padded = f" {tok} "
+        for n in (3, 4, 5):
+            if len(padded) >= n:
+                feats.update(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return feats
+
+
+class _Space:
+    """One TF-IDF space: phrasings as rows, features as columns, stored column-wise for fast scoring."""
+
+    def __init__(self, docs: list[Counter], owner: np.ndarray, n_entries: int):
+        self.vocab: dict[str, int] = {}
+        df: Counter = Counter()
+        for doc in docs:
+            df.update(doc.keys())
+        for feat in df:
+            self.vocab[feat] = len(self.vocab)
+        n = max(len(docs), 1)
+        self.idf = np.ones(len(self.vocab), dtype=np.float64)
+        for feat, count in df.items():
+            self.idf[self.vocab[feat]] = math.log((1 + n) / (1 + count)) + 1.0
+        self.unknown_idf = math.log(1 + n) + 1.0
+        self.n_docs = len(docs)
+        self.n_entries = n_entries
+
+        rows, cols, vals = [], [], []
+        centroids: list[dict[int, float]] = [dict() for _ in range(n_entries)]
+        counts = np.bincount(owner, minlength=n_entries).astype(np.float64)
+        for r, doc in enumerate(docs):
+            vec = self._weigh(doc)
+            e = int(owner[r])
+            cent = centroids[e]
+            for c, w in vec.items():
+                rows.append(r)
+                cols.append(c)
+                vals.append(w)
+                cent[c] = cent.get(c, 0.0) + w / counts[e]
+        self.rows = self._csc(rows, cols, vals)
+        crow, ccol, cval = [], [], []
+        for e, cent in enumerate(centroids):
+            norm = math.sqrt(sum(v * v for v in cent.values())) or 1.0
+            for c, w in cent.items():
+                crow.append(e)
+                ccol.append(c)
+                cval.append(w / norm)
+        self.cents = self._csc(crow, ccol, cval)
+
+    def _csc(self, rows: list, cols: list, vals: list):
+        cols_a = np.asarray(cols, dtype=np.int64)
+        order = np.argsort(cols_a, kind="stable")
+        indptr = np.zeros(len(self.vocab) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(cols_a, minlength=len(self.vocab)), out=indptr[1:])
+        return indptr, np.asarray(rows, dtype=np.int32)[order], np.asarray(vals, dtype=np.float32)[order]
+
+    def _weigh(self, feats: Counter) -> dict[int, float]:
+        vec = {}
+        norm = 0.0
+        for feat, count in feats.items():
+            w = (1.0 + math.log(count)) * self.idf[self.vocab[feat]]
+            vec[self.vocab[feat]] = w
+            norm += w * w
+        norm = math.sqrt(norm) or 1.0
+        return {c: w / norm for c, w in vec.items()}
+
+    def query(self, feats: Counter) -> tuple[np.ndarray, np.ndarray]:
+        """Cosine similarity of the question with every phrasing and with every entry centroid."""
+        known: list[tuple[int, float]] = []
+        norm = 0.0
+        for feat, count in feats.items():
+            tf = 1.0 + math.log(count)
+            col = self.vocab.get(feat)
+            w = tf * (self.idf[col] if col is not None else self.unknown_idf)
+            norm += w * w
+            if col is not None:
+                known.append((col, w))
+        if not known:
+            return np.zeros(self.n_docs), np.zeros(self.n_entries)
+        norm = math.sqrt(norm)
+        return self._dot(self.rows, known, norm, self.n_docs), self._dot(self.cents, known, norm, self.n_entries)
+
+    @staticmethod
+    def _dot(matrix, known: list[tuple[int, float]], norm: float, size: int) -> np.ndarray:
+        indptr, rows, vals = matrix
+        idx = [rows[indptr[c] : indptr[c + 1]] for c, _ in known]
+        wts = [vals[indptr[c] : indptr[c + 1]] * (w / norm) for c, w in known]
+        return np.bincount(np.concatenate(idx), weights=np.concatenate(wts), minlength=size)
+
+
+class Matcher:
+    """Built once from the knowledge base; `match(question)` is pure and thread-safe."""
+
+    SHORTLIST = 8
+
+    def __init__(
+        self,
+        items: Iterable[Item],
+        synonyms: Mapping[str, Iterable[str]] | None = None,
+        *,
+        thresholds: Thresholds | None = None,
+        weights: Weights | None = None,
+    ):
+        self.items = tuple(items)
+        self.thresholds = thresholds or Thresholds()
+        self.weights = weights or Weights()
+        self.synonyms = SynonymMap(synonyms or {})
+        self.ids = [it.id for it in self.items]
+        self._decline = np.array([it.decline for it in self.items], dtype=bool)
+
+        texts: list[list[str]] = []
+        owner: list[int] = []
+        for e, it in enumerate(self.items):
+            for phrase in it.phrasings:
+                tokens = self.synonyms.expand_tokens(normalise(phrase).split())
+                if tokens:
+                    texts.append(tokens)
+                    owner.append(e)
+        self._owner = np.asarray(owner, dtype=np.int64)
+        self._texts = [" ".join(sorted(t)) for t in texts]  # token-sorted once: token_sort_ratio == ratio
+        self._entry_rows: list[np.ndarray] = [np.flatnonzero(self._owner == e) for e in range(len(self.items))]
+        self._vocab = sorted({tok for t in texts for tok in t})
+        self._vocab_set = set(self._vocab)
+        self._long_vocab = [w for w in self._vocab if len(w) >= 4 and w.isalpha()]
+        self.words = _Space([word_features(t) for t in texts], self._owner, len(self.items))
+        self.chars = _Space([char_features(t) for t in texts], self._owner, len(self.items))
+        # rows sorted by owner, so a per-entry maximum is one reduceat
+        order = np.argsort(self._owner, kind="stable")
+        assert np.all(order == np.arange(len(order))), "phrasings are built entry by entry"
+        starts = np.array([rows[0] if len(rows) else 0 for rows in self._entry_rows], dtype=np.int64)
+        self._has_rows = np.array([len(rows) > 0 for rows in self._entry_rows])
+        self._starts = starts
+
+    # --- text preparation -------------------------------------------------------------------------------
+    def prepare(self, question: str) -> list[str]:
+        """Normalise, expand synonyms, mend typos against the vocabulary, expand again."""
+        tokens = self.synonyms.expand_tokens(normalise(question).split())
+        mended = []
+        changed = False
+        for tok in tokens:
+            if tok in self._vocab_set or len(tok) < 5 or not tok.isalpha():
+                mended.append(tok)
+                continue
+            cutoff = 84 if len(tok) >= 7 else 80
+            best = process.extractOne(tok, self._long_vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
+            if best is None:
+                mended.append(tok)
+            else:
+                mended.append(best[0])
+                changed = True
+        return self.synonyms.expand_tokens(mended) if changed else mended
+
+    # --- scoring ----------------------------------------------------------------------------------------
+    def _per_entry_max(self, per_row: np.ndarray) -> np.ndarray:
+        if per_row.size == 0:
+            return np.zeros(len(self.items))
+        out = np.maximum.reduceat(per_row, self._starts)
+        return np.where(self._has_rows, out, 0.0)
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """The fused score (0-1) of every entry for a prepared question."""
+        n = len(self.items)
+        if not tokens or n == 0:
+            return np.zeros(n)
+        w = self.weights
+        word_rows, word_cent = self.words.query(word_features(tokens))
+        char_rows, char_cent = self.chars.query(char_features(tokens))
+        lexical = (
+            w.word_max * self._per_entry_max(word_rows)
+            + w.word_centroid * word_cent
+            + w.char_max * self._per_entry_max(char_rows)
+            + w.char_centroid * char_cent
+        )
+        total = lexical / max(1e-9, 1.0 - w.fuzzy)
+        if w.fuzzy <= 0:
+            return total
+        k = min(self.SHORTLIST, n)
+        shortlist = np.argpartition(-total, k - 1)[:k] if n > k else np.arange(n)
+        query = " ".join(sorted(tokens))
+        fused = lexical.copy()
+        for e in shortlist:
+            rows = self._entry_rows[e]
+            if len(rows) == 0:
+                continue
+            best = process.extractOne(query, [self._texts[r] for r in rows], scorer=fuzz.ratio)
+            fused[e] += w.fuzzy * (best[1] / 100.0)
+        # entries outside the shortlist get their lexical score scaled as if fuzzy agreed with it
+        outside = np.ones(n, dtype=bool)
+        outside[shortlist] = False
+        fused[outside] = total[outside] * (1.0 - w.fuzzy) + w.fuzzy * total[outside]
+        return fused
+
+    def rank(self, question: str, k: int = 5) -> list[tuple[str, float]]:
+        s = self.scores(self.prepare(question))
+        order = np.argsort(-s, kind="stable")[:k]
+        return [(self.ids[i], float(s[i])) for i in order]
+
+    # --- decision ---------------------------------------------------------------------------------------
+    def match(self, question: str) -> Match:
+        tokens = self.prepare(question)
+        query = " ".join(tokens)
+        s = self.scores(tokens)
+        if not len(s) or not tokens:
+            return Match(FALLBACK, None, 0, (), None, query)
+        order = np.argsort(-s, kind="stable")
+        t = self.thresholds
+        best = int(order[0])
+        top = float(s[best])
+        score = _pct(top)
+        if self._decline[best]:
+            declined = self.ids[best] if top >= t.decline else None
+            return Match(FALLBACK, None, score, self._candidates(s, order, t.clarify), declined, query)
+        answers = [int(i) for i in order if not self._decline[i]]
+        runner_up = float(s[answers[1]]) if len(answers) > 1 else 0.0
+        candidates = self._candidates(s, order, t.clarify)
+        if top >= t.sure or (top >= t.answer and top - runner_up >= t.margin):
+            return Match(ANSWER, self.ids[best], score, candidates, None, query)
+        if top >= t.clarify:
+            close = tuple(c for c in candidates if c.score >= _pct(top - 0.12))[:3]
+            return Match(CLARIFY, None, score, close, None, query)
+        return Match(FALLBACK, None, score, (), None, query)
+
+    def _candidates(self, s: np.ndarray, order: np.ndarray, floor: float) -> tuple[Candidate, ...]:
+        out = []
+        for i in order[:6]:
+            if self._decline[i] or s[i] < floor:
+                continue
+            out.append(Candidate(self.ids[int(i)], _pct(float(s[i]))))
+        return tuple(out[:3])
+
+
+def _pct(x: float) -> int:
+    return int(round(max(0.0, min(1.0, x)) * 100))
+
+
+def build_matcher(kb, **kwargs) -> Matcher:
+    """A matcher over a loaded KnowledgeBase."""
+    items = [Item(e.id, e.phrasings, e.kind == "decline") for e in kb.entries]
+    return Matcher(items, kb.synonyms, **kwargs)

@@ -1,0 +1,1 @@
+"""One renderer per channel, each turning the neutral `Reply` into what that channel shows."""
