@@ -82,6 +82,7 @@ def cmd_chat(args) -> int:
         file=out,
     )
     last = None
+    last_ref = None
     while True:
         try:
             question = input("\nyou> ")
@@ -95,11 +96,11 @@ def cmd_chat(args) -> int:
             choice = last.candidates[int(q) - 1]
             reply = answerer.entry_reply(answerer.kb.by_id[choice.entry_id])
             if recorder is not None:
-                recorder.record_choice("chat", last, choice.entry_id)
+                recorder.record_choice(last_ref, choice.entry_id, surface="chat")
         else:
             reply = answerer.reply(q)
             if recorder is not None:
-                recorder.record_question("chat", q, reply)
+                last_ref = recorder.record_question("chat", q, reply)
         print("\n" + render_text(reply), file=out, end="")
         last = reply
 

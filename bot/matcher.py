@@ -54,6 +54,7 @@ class Item:
     id: str
     phrasings: tuple[str, ...]
     decline: bool = False
+    shortcuts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,7 @@ class Matcher:
         self.synonyms = SynonymMap(synonyms or {})
         self.ids = [it.id for it in self.items]
         self._decline = np.array([it.decline for it in self.items], dtype=bool)
+        self._shortcuts = {s: it.id for it in self.items for s in it.shortcuts}
 
         texts: list[list[str]] = []
         owner: list[int] = []
@@ -300,6 +302,10 @@ class Matcher:
 
     # --- decision ---------------------------------------------------------------------------------------
     def match(self, question: str) -> Match:
+        words = normalise(question).split()
+        if 0 < len(words) <= 2 and "".join(words) in self._shortcuts:
+            entry_id = self._shortcuts["".join(words)]
+            return Match(ANSWER, entry_id, 100, (Candidate(entry_id, 100),), None, " ".join(words))
         tokens = self.prepare(question)
         query = " ".join(tokens)
         s = self.scores(tokens)
@@ -338,5 +344,5 @@ def _pct(x: float) -> int:
 
 def build_matcher(kb, **kwargs) -> Matcher:
     """A matcher over a loaded KnowledgeBase."""
-    items = [Item(e.id, e.phrasings, e.kind == "decline") for e in kb.entries]
+    items = [Item(e.id, e.phrasings, e.kind == "decline", e.shortcuts) for e in kb.entries]
     return Matcher(items, kb.synonyms, **kwargs)

@@ -73,10 +73,6 @@ class Answerer:
         key = normalise(question)
         if key in HELP_WORDS:
             return self.help(today=today)
-        entry = self.kb.by_shortcut.get(key.replace(" ", ""))
-        if entry is not None and len(key.split()) <= 2:
-            match = Match(ANSWER, entry.id, 100, (), None, key)
-            return self.entry_reply(entry, today=today, match=match)
         return self.from_match(self.matcher.match(question), today=today)
 
     def from_match(self, match: Match, *, today: dt.date | None = None) -> Reply:
