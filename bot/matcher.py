@@ -40,10 +40,13 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Weights:
-    word_max: float = 0.25
-    word_centroid: float = 0.20
-    char_max: float = 0.25
-    char_centroid: float = 0.15
+    """How much each signal counts in the fused score; they add up to 1."""
+
+    word_max: float = 0.22
+    word_centroid: float = 0.26
+    char_max: float = 0.04
+    char_centroid: float = 0.18
+    coverage: float = 0.15
     fuzzy: float = 0.15
 
 
@@ -115,13 +118,19 @@ class _Space:
     """One TF-IDF space: phrasings as rows, features as columns, stored column-wise for fast scoring."""
 
     def __init__(self, docs: list[Counter], owner: np.ndarray, n_entries: int):
+        # Document frequency counts entries, not phrasings: a feature shared by many entries tells them apart
+        # poorly, however many phrasings of one entry repeat it.
         self.vocab: dict[str, int] = {}
         df: Counter = Counter()
-        for doc in docs:
-            df.update(doc.keys())
+        seen: dict[str, int] = {}
+        for doc, e in zip(docs, owner, strict=True):
+            for feat in doc:
+                if seen.get(feat) != e:
+                    seen[feat] = int(e)
+                    df[feat] += 1
         for feat in df:
             self.vocab[feat] = len(self.vocab)
-        n = max(len(docs), 1)
+        n = max(n_entries, 1)
         self.idf = np.ones(len(self.vocab), dtype=np.float64)
         for feat, count in df.items():
             self.idf[self.vocab[feat]] = math.log((1 + n) / (1 + count)) + 1.0
@@ -227,6 +236,7 @@ class Matcher:
         self._vocab = sorted({tok for t in texts for tok in t})
         self._vocab_set = set(self._vocab)
         self._long_vocab = [w for w in self._vocab if len(w) >= 4 and w.isalpha()]
+        self._build_coverage(texts)
         self.words = _Space([word_features(t) for t in texts], self._owner, len(self.items))
         self.chars = _Space([char_features(t) for t in texts], self._owner, len(self.items))
         # rows sorted by owner, so a per-entry maximum is one reduceat
@@ -235,6 +245,36 @@ class Matcher:
         starts = np.array([rows[0] if len(rows) else 0 for rows in self._entry_rows], dtype=np.int64)
         self._has_rows = np.array([len(rows) > 0 for rows in self._entry_rows])
         self._starts = starts
+
+    def _build_coverage(self, texts: list[list[str]]) -> None:
+        """Which entries use each word stem, and how rare the stem is across entries (for `coverage`)."""
+        owners: dict[str, set[int]] = {}
+        for tokens, e in zip(texts, self._owner, strict=True):
+            for tok in tokens:
+                owners.setdefault(stem(tok), set()).add(int(e))
+        n = len(self.items)
+        self._cov_entries = {t: np.fromiter(sorted(es), dtype=np.int64) for t, es in owners.items()}
+        self._cov_idf = {t: max(0.0, math.log((n + 1) / (len(es) + 0.5))) for t, es in owners.items()}
+        self._cov_unknown = math.log((n + 1) / 0.5)
+
+    def coverage(self, tokens: list[str]) -> np.ndarray:
+        """Per entry: the share of the question's information (IDF-weighted stems) that the entry's phrasings use.
+
+        Unlike a cosine, this does not punish a long, rambling question for its length, and it drops sharply
+        when the question's rarest words (a 'pilot', a 'paramedic') appear nowhere in the entry.
+        """
+        n = len(self.items)
+        hits = np.zeros(n)
+        total = 0.0
+        for tok in {stem(t) for t in tokens}:
+            entries = self._cov_entries.get(tok)
+            if entries is None:
+                total += self._cov_unknown
+                continue
+            w = self._cov_idf[tok]
+            total += w
+            hits[entries] += w
+        return hits / total if total > 0 else hits
 
     # --- text preparation -------------------------------------------------------------------------------
     def prepare(self, question: str) -> list[str]:
@@ -270,29 +310,24 @@ class Matcher:
         w = self.weights
         word_rows, word_cent = self.words.query(word_features(tokens))
         char_rows, char_cent = self.chars.query(char_features(tokens))
-        lexical = (
+        fused = (
             w.word_max * self._per_entry_max(word_rows)
             + w.word_centroid * word_cent
             + w.char_max * self._per_entry_max(char_rows)
             + w.char_centroid * char_cent
+            + w.coverage * self.coverage(tokens)
         )
-        total = lexical / max(1e-9, 1.0 - w.fuzzy)
         if w.fuzzy <= 0:
-            return total
+            return fused
+        # typo-tolerant edit distance, only for the shortlist (it costs a comparison per phrasing)
         k = min(self.SHORTLIST, n)
-        shortlist = np.argpartition(-total, k - 1)[:k] if n > k else np.arange(n)
+        shortlist = np.argpartition(-fused, k - 1)[:k] if n > k else np.arange(n)
         query = " ".join(sorted(tokens))
-        fused = lexical.copy()
         for e in shortlist:
             rows = self._entry_rows[e]
-            if len(rows) == 0:
-                continue
-            best = process.extractOne(query, [self._texts[r] for r in rows], scorer=fuzz.ratio)
-            fused[e] += w.fuzzy * (best[1] / 100.0)
-        # entries outside the shortlist get their lexical score scaled as if fuzzy agreed with it
-        outside = np.ones(n, dtype=bool)
-        outside[shortlist] = False
-        fused[outside] = total[outside] * (1.0 - w.fuzzy) + w.fuzzy * total[outside]
+            if len(rows):
+                best = process.extractOne(query, [self._texts[r] for r in rows], scorer=fuzz.ratio)
+                fused[e] += w.fuzzy * (best[1] / 100.0)
         return fused
 
     def rank(self, question: str, k: int = 5) -> list[tuple[str, float]]:
