@@ -113,7 +113,9 @@ class Settings:
             database_url = "postgresql://" + database_url[len("postgres://") :]
         if not database_url.startswith(("sqlite://", "postgresql://")):
             raise ConfigError("DATABASE_URL must start with sqlite:///, postgres:// or postgresql://")
-        admins = frozenset(a.strip() for a in (env.get("ADMIN_USER_IDS") or "").replace(";", ",").split(",") if a.strip())
+        admins = frozenset(
+            a.strip() for a in (env.get("ADMIN_USER_IDS") or "").replace(";", ",").split(",") if a.strip()
+        )
         hash_key = (env.get("USER_HASH_KEY") or env.get("SLACK_SIGNING_SECRET") or "").strip()
         return cls(
             mode=mode,

@@ -431,7 +431,9 @@ class _Checker:
             question = ""
         alternates = self.strings(rel, where("alternates"), eid, raw.get("alternates"), "alternates")
         if alternates is not None and len(alternates) < MIN_ALTERNATES and "alternates" not in missing:
-            self.err(rel, where("alternates"), eid, f"needs at least {MIN_ALTERNATES} alternates, has {len(alternates)}")
+            self.err(
+                rel, where("alternates"), eid, f"needs at least {MIN_ALTERNATES} alternates, has {len(alternates)}"
+            )
 
         answer = raw.get("answer")
         if not isinstance(answer, str):

@@ -24,7 +24,9 @@ class Recorder(Protocol):
     ) -> None:
         """Log a thumbs up (helpful=True) or down for the answer `entry_id` given to question `ref`."""
 
-    def record_choice(self, ref: str | None, entry_id: str, *, surface: str = "button", user_id: str | None = None) -> None:
+    def record_choice(
+        self, ref: str | None, entry_id: str, *, surface: str = "button", user_id: str | None = None
+    ) -> None:
         """Log that a member picked `entry_id` from "did you mean" (or a topic button) after question `ref`."""
 
     def claim_event(self, key: str) -> bool:

@@ -19,9 +19,7 @@ EXE = [sys.executable, "-m", "bot.cli"]
 def run(args, stdin="", env=None):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and k != "DATABASE_URL"}
     full_env.update(env or {})
-    return subprocess.run(
-        EXE + args, input=stdin, capture_output=True, text=True, cwd=ROOT, env=full_env, timeout=60
-    )
+    return subprocess.run(EXE + args, input=stdin, capture_output=True, text=True, cwd=ROOT, env=full_env, timeout=60)
 
 
 def test_ask_prints_a_text_answer(capsys):

@@ -114,7 +114,9 @@ def test_unknown_related_id_names_file_line_and_entry(copy):
     roles.write_text(text[:rel] + "related: [band-9]\n    x_related_was:" + text[rel + len("related:") :])
     errors = _errors(copy)
     line = _line_of(roles, "- id: band-3")
-    assert any(e.startswith(f"knowledge/roles.yaml:{line}: entry 'band-3': related id 'band-9'") for e in errors), errors
+    assert any(e.startswith(f"knowledge/roles.yaml:{line}: entry 'band-3': related id 'band-9'") for e in errors), (
+        errors
+    )
     assert any("unknown field 'x_related_was'" in e for e in errors)
 
 
@@ -156,7 +158,9 @@ def test_same_alternate_under_two_entries_is_an_error(copy):
     eol = text.index("\n", alt)
     roles.write_text(text[: eol + 1] + f'      - "{taken.upper()}!"\n' + text[eol + 1 :])
     errors = _errors(copy)
-    assert any(f"entry 'band-3': alternate '{taken.upper()}!' is also under entry 'band-2'" in e for e in errors), errors
+    assert any(f"entry 'band-3': alternate '{taken.upper()}!' is also under entry 'band-2'" in e for e in errors), (
+        errors
+    )
 
 
 def test_valid_until_in_the_past_is_an_error(copy):

@@ -16,7 +16,9 @@ def test_paragraphs_bullets_bold_and_links():
     assert any(s.bold and s.text == "bold" for s in first)
     assert any(s.url == "https://www.csp.org.uk/" and s.text == "CSP" for s in first)
     assert doc.urls() == ["https://www.csp.org.uk/", "https://a.gov.uk"]
-    assert to_plain(doc) == "First bold and CSP (https://www.csp.org.uk/).\n\n- one\n- two x (https://a.gov.uk)\n\nLast."
+    assert (
+        to_plain(doc) == "First bold and CSP (https://www.csp.org.uk/).\n\n- one\n- two x (https://a.gov.uk)\n\nLast."
+    )
 
 
 def test_lead_in_line_before_bullets():

@@ -10,14 +10,51 @@ import pytest
 from bot.matcher import ANSWER, CLARIFY, FALLBACK, Item, Matcher, Thresholds, build_matcher, stem
 
 TINY = [
-    Item("tea", ("how do i make tea", "tea recipe", "brew a cuppa", "making a pot of tea", "tea with milk",
-                 "best way to brew tea")),
-    Item("coffee", ("how do i make coffee", "coffee recipe", "brew coffee", "espresso at home", "coffee with milk",
-                    "best way to brew coffee")),
-    Item("trains", ("when is the next train", "train times", "rail timetable", "train to london", "next departure",
-                    "platform for the train")),
-    Item("medical", ("what medicine should i take", "dose of paracetamol", "treat my headache", "painkillers",
-                     "is this rash serious", "what tablets for pain"), decline=True),
+    Item(
+        "tea",
+        (
+            "how do i make tea",
+            "tea recipe",
+            "brew a cuppa",
+            "making a pot of tea",
+            "tea with milk",
+            "best way to brew tea",
+        ),
+    ),
+    Item(
+        "coffee",
+        (
+            "how do i make coffee",
+            "coffee recipe",
+            "brew coffee",
+            "espresso at home",
+            "coffee with milk",
+            "best way to brew coffee",
+        ),
+    ),
+    Item(
+        "trains",
+        (
+            "when is the next train",
+            "train times",
+            "rail timetable",
+            "train to london",
+            "next departure",
+            "platform for the train",
+        ),
+    ),
+    Item(
+        "medical",
+        (
+            "what medicine should i take",
+            "dose of paracetamol",
+            "treat my headache",
+            "painkillers",
+            "is this rash serious",
+            "what tablets for pain",
+        ),
+        decline=True,
+    ),
 ]
 
 
@@ -122,7 +159,9 @@ def test_clinical_questions_are_declined(real, question):
     assert m.declined == "clinical-advice"
 
 
-@pytest.mark.parametrize("question", ["what is the weather in leeds tomorrow", "recipe for lasagne", "reset my password"])
+@pytest.mark.parametrize(
+    "question", ["what is the weather in leeds tomorrow", "recipe for lasagne", "reset my password"]
+)
 def test_off_topic_falls_back(real, question):
     assert real.match(question).outcome == FALLBACK
 
