@@ -141,7 +141,7 @@ class _LineDict(dict):
     key_lines: dict
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when installed: 5x faster
     """A safe loader whose mappings remember the line of each key (1-based)."""
 
 
