@@ -8,6 +8,7 @@ rather than members seeing stray symbols.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -104,16 +105,33 @@ def parse_markdown(text: str) -> Document:
     return Document(tuple(blocks))
 
 
-def to_plain(doc: Document, *, link_format: str = "{text} ({url})") -> str:
-    """Plain text: bold dropped, links as `text (url)`, bullets as '- '."""
-
-    def line(spans: tuple[Span, ...]) -> str:
-        return "".join(link_format.format(text=s.text, url=s.url) if s.url else s.text for s in spans)
-
-    parts = []
+def rendered_blocks(doc: Document, span: Callable[[Span], str]) -> list[tuple[bool, list[str]]]:
+    """Each block as (is_bullet_list, its lines), spans rendered by `span`: one line per paragraph or item."""
+    out = []
     for block in doc.blocks:
         if isinstance(block, BulletList):
-            parts.append("\n".join(f"- {line(item)}" for item in block.items))
+            out.append((True, ["".join(span(s) for s in item) for item in block.items]))
         else:
-            parts.append(line(block.spans))
-    return "\n\n".join(parts)
+            out.append((False, ["".join(span(s) for s in block.spans)]))
+    return out
+
+
+def render(doc: Document, span: Callable[[Span], str], bullet: str = "- ") -> list[str]:
+    """Each block as one string: a paragraph as a line, a list as bulleted lines.
+
+    Every channel's renderer (plain text, Slack mrkdwn, later Teams) is this walk with its own `span`.
+    """
+    return [
+        "\n".join(bullet + line for line in lines) if bulleted else lines[0]
+        for bulleted, lines in rendered_blocks(doc, span)
+    ]
+
+
+def plain_span(span: Span) -> str:
+    """A span as plain text: bold dropped, a link as `text (url)`."""
+    return f"{span.text} ({span.url})" if span.url else span.text
+
+
+def to_plain(doc: Document) -> str:
+    """Plain text: bold dropped, links as `text (url)`, bullets as '- '."""
+    return "\n\n".join(render(doc, plain_span))

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.markdown import BulletList, Document, Span, to_plain
+from bot.markdown import Document, Span, render, to_plain
 from bot.reply import ANSWER, CLARIFY, HELP, Reply, Suggestion, TopicSummary
 from bot.slack import ids
 from bot.text import strip_slack_markup
@@ -97,19 +97,9 @@ def _span(span: Span) -> str:
     return text
 
 
-def _line(spans: Sequence[Span]) -> str:
-    return "".join(_span(s) for s in spans)
-
-
 def mrkdwn(doc: Document) -> str:
     """A knowledge-base document as Slack mrkdwn: *bold*, <url|links>, bullets as •."""
-    parts = []
-    for block in doc.blocks:
-        if isinstance(block, BulletList):
-            parts.append("\n".join(f"• {_line(item)}" for item in block.items))
-        else:
-            parts.append(_line(block.spans))
-    return "\n\n".join(parts)
+    return "\n\n".join(render(doc, _span, bullet="• "))
 
 
 _TOKEN = re.compile(r"<[^>\n]*>|\S+|\s+")

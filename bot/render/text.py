@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.markdown import BulletList, Document, Span
+from bot.markdown import Document, plain_span, rendered_blocks
 from bot.reply import Reply
 
 WIDTH = 88
 
 
-def _line(spans: tuple[Span, ...]) -> str:
-    return "".join(f"{s.text} ({s.url})" if s.url else s.text for s in spans)
-
-
 def render_document(doc: Document, width: int = WIDTH) -> str:
+    """The document wrapped to `width`, bullets indented."""
     parts = []
-    for block in doc.blocks:
-        if isinstance(block, BulletList):
-            parts.append(
-                "\n".join(
-                    textwrap.fill(_line(item), width, initial_indent="  - ", subsequent_indent="    ")
-                    for item in block.items
-                )
-            )
+    for bulleted, lines in rendered_blocks(doc, plain_span):
+        if bulleted:
+            wrapped = (textwrap.fill(line, width, initial_indent="  - ", subsequent_indent="    ") for line in lines)
+            parts.append("\n".join(wrapped))
         else:
-            parts.append(textwrap.fill(_line(block.spans), width))
+            parts.append(textwrap.fill(lines[0], width))
     return "\n\n".join(parts)
 
 

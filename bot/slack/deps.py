@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.knowledge import KnowledgeBase
 from bot.markdown import Document, parse_markdown
 from bot.recorder import Recorder
+from bot.render import slack as render
 from bot.reply import Answerer, Reply, TopicSummary
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,12 @@ class Deps:
 
     def reply(self, question: str) -> Reply:
         return self.answerer.reply(question, today=self.today())
+
+    def answer_message(self, surface: str, text: str, user_id: str | None) -> dict:
+        """Answer a member's message, log it, and return the Slack message (text, blocks) to post."""
+        reply = self.reply(text)
+        ref = self.recorder.record_question(surface, text, reply, user_id=user_id)
+        return {**render.reply_message(reply, ref=ref), **render.NO_UNFURL}
 
     def entry_reply(self, entry_id: str) -> Reply | None:
         entry = self.kb.get(entry_id)

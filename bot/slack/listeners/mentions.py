@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from slack_bolt import App, BoltContext, Say
 
-from bot.render import slack as render
 from bot.slack.deps import Deps
 from bot.slack.listeners.messages import from_a_person, without_mention
 
@@ -17,10 +16,8 @@ def is_channel_mention(event: dict) -> bool:
 def register(app: App, deps: Deps) -> None:
     def handle_mention(event: dict, say: Say, context: BoltContext) -> None:
         text = without_mention(event.get("text") or "", context.bot_user_id)
-        reply = deps.reply(text)
-        ref = deps.recorder.record_question("mention", text, reply, user_id=event.get("user"))
-        message = render.reply_message(reply, ref=ref)
-        say(channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"], **message, **render.NO_UNFURL)
+        message = deps.answer_message("mention", text, event.get("user"))
+        say(channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"], **message)
 
     def ignore_mention(event: dict) -> None:
         return None

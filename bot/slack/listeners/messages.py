@@ -12,7 +12,6 @@ import re
 
 from slack_bolt import App, BoltContext, Say
 
-from bot.render import slack as render
 from bot.slack.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -37,10 +36,8 @@ def without_mention(text: str, bot_user_id: str | None) -> str:
 def register(app: App, deps: Deps) -> None:
     def handle_dm(event: dict, say: Say, context: BoltContext) -> None:
         text = without_mention(event.get("text") or "", context.bot_user_id)
-        reply = deps.reply(text)
-        ref = deps.recorder.record_question("dm", text, reply, user_id=event.get("user"))
-        message = render.reply_message(reply, ref=ref)
-        say(channel=event["channel"], thread_ts=event.get("thread_ts"), **message, **render.NO_UNFURL)
+        message = deps.answer_message("dm", text, event.get("user"))
+        say(channel=event["channel"], thread_ts=event.get("thread_ts"), **message)
 
     app.event("message", matchers=[is_human_dm])(handle_dm)
 
