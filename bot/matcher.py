@@ -146,18 +146,19 @@ class _Space:
     def __init__(self, docs: Iterable[Counter], owner: np.ndarray, n_entries: int):
         vocab: defaultdict[str, int] = defaultdict()
         vocab.default_factory = vocab.__len__  # an unseen feature gets the next column number
-        doc_cols = array("q")
+        feats: list[str] = []
         doc_counts = array("d")
         lengths = array("q")
         for doc in docs:
             lengths.append(len(doc))
-            doc_cols.extend(map(vocab.__getitem__, doc))
+            feats.extend(doc)
             doc_counts.extend(doc.values())
+        cols = np.fromiter(map(vocab.__getitem__, feats), dtype=np.int64, count=len(feats))
+        del feats
         self.vocab: dict[str, int] = dict(vocab)
         n_feats = max(len(vocab), 1)
         self.n_docs = len(lengths)
         self.n_entries = n_entries
-        cols = np.frombuffer(doc_cols, dtype=np.int64) if len(doc_cols) else np.zeros(0, dtype=np.int64)
         rows = np.repeat(np.arange(self.n_docs, dtype=np.int64), np.frombuffer(lengths, dtype=np.int64))
         ents = owner[rows] if len(rows) else np.zeros(0, dtype=np.int64)
 
@@ -270,7 +271,7 @@ class Matcher:
         owners: dict[str, set[int]] = {}
         for tokens, e in zip(texts, self._owner, strict=True):
             for tok in tokens:
-                owners.setdefault(stem(tok), set()).add(int(e))
+                owners.setdefault(_stem_cached(tok), set()).add(int(e))
         n = len(self.items)
         self._cov_entries = {t: np.fromiter(sorted(es), dtype=np.int64) for t, es in owners.items()}
         self._cov_idf = {t: max(0.0, math.log((n + 1) / (len(es) + 0.5))) for t, es in owners.items()}
@@ -285,7 +286,7 @@ class Matcher:
         n = len(self.items)
         hits = np.zeros(n)
         total = 0.0
-        for tok in {stem(t) for t in tokens}:
+        for tok in {_stem_cached(t) for t in tokens}:
             entries = self._cov_entries.get(tok)
             if entries is None:
                 total += self._cov_unknown

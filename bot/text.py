@@ -17,6 +17,7 @@ _SLACK_SPECIAL = re.compile(r"<[@!][^>]*>")
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 _APOSTROPHE = re.compile(r"['\u2018\u2019\u02bc`]")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 
 
 def strip_slack_markup(text: str) -> str:
@@ -30,13 +31,17 @@ def strip_slack_markup(text: str) -> str:
 def normalise(text: str) -> str:
     """Lower-case words separated by single spaces; markup, accents on Latin letters and punctuation gone."""
     text = strip_slack_markup(text[: MAX_QUESTION_CHARS * 2])[:MAX_QUESTION_CHARS]
-    text = unicodedata.normalize("NFKC", text).casefold()
+    ascii_only = text.isascii()
+    if not ascii_only:
+        text = unicodedata.normalize("NFKC", text)
+    text = text.casefold()
     text = _EMOJI_CODE.sub(" ", text)
     text = _APOSTROPHE.sub("", text)
     # 'band-5' and 'band_5' read as 'band 5'; '£24,465' keeps its digits.
-    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
-    decomposed = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    text = _THOUSANDS.sub("", text)
+    if not ascii_only:
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _NON_WORD.sub(" ", text).strip()
 
 
@@ -52,6 +57,7 @@ class SynonymMap:
                 if key and key != target:
                     self._table[key] = target
         self._longest = max((len(k) for k in self._table), default=0)
+        self._starts = {k[0] for k in self._table}
 
     def __len__(self) -> int:
         return len(self._table)
@@ -60,6 +66,10 @@ class SynonymMap:
         out: list[str] = []
         i = 0
         while i < len(tokens):
+            if tokens[i] not in self._starts:  # most words start no variant: skip the lookups
+                out.append(tokens[i])
+                i += 1
+                continue
             for size in range(min(self._longest, len(tokens) - i), 0, -1):
                 target = self._table.get(tuple(tokens[i : i + size]))
                 if target is not None:
