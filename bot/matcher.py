@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -198,26 +199,30 @@ class _Space:
 
     def query(self, feats: Counter) -> tuple[np.ndarray, np.ndarray]:
         """Cosine similarity of the question with every phrasing and with every entry centroid."""
-        known: list[tuple[int, float]] = []
-        norm = 0.0
-        for feat, count in feats.items():
-            tf = 1.0 + math.log(count)
-            col = self.vocab.get(feat)
-            w = tf * (self.idf[col] if col is not None else self.unknown_idf)
-            norm += w * w
-            if col is not None:
-                known.append((col, w))
-        if not known:
+        n = len(feats)
+        cols = np.fromiter(map(self.vocab.get, feats, repeat(-1)), dtype=np.int64, count=n)
+        tf = 1.0 + np.log(np.fromiter(feats.values(), dtype=np.float64, count=n))
+        known = cols >= 0
+        # a word the knowledge base never uses still counts in the question's length, at the highest IDF
+        weights = tf * np.where(known, self.idf[np.where(known, cols, 0)], self.unknown_idf)
+        norm = math.sqrt(float(weights @ weights)) if n else 0.0
+        if not known.any() or norm == 0.0:
             return np.zeros(self.n_docs), np.zeros(self.n_entries)
-        norm = math.sqrt(norm)
-        return self._dot(self.rows, known, norm, self.n_docs), self._dot(self.cents, known, norm, self.n_entries)
+        cols, weights = cols[known], weights[known] / norm
+        return self._dot(self.rows, cols, weights, self.n_docs), self._dot(self.cents, cols, weights, self.n_entries)
 
     @staticmethod
-    def _dot(matrix, known: list[tuple[int, float]], norm: float, size: int) -> np.ndarray:
+    def _dot(matrix, cols: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
+        """Sparse (question) x sparse (columns) product, gathered in one vectorised step."""
         indptr, rows, vals = matrix
-        idx = [rows[indptr[c] : indptr[c + 1]] for c, _ in known]
-        wts = [vals[indptr[c] : indptr[c + 1]] * (w / norm) for c, w in known]
-        return np.bincount(np.concatenate(idx), weights=np.concatenate(wts), minlength=size)
+        starts = indptr[cols]
+        lengths = indptr[cols + 1] - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(size)
+        # positions of every stored value of every known column, without a Python loop over columns
+        offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+        return np.bincount(rows[offsets], weights=vals[offsets] * np.repeat(weights, lengths), minlength=size)
 
 
 class Matcher:

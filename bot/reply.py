@@ -65,6 +65,8 @@ class Answerer:
     def __init__(self, kb: KnowledgeBase, matcher: Matcher | None = None):
         self.kb = kb
         self.matcher = matcher or build_matcher(kb)
+        # answers are parsed once, here, not on every reply
+        self._answers = {e.id: parse_markdown(e.answer) for e in kb.entries}
 
     # entry points --------------------------------------------------------------------------------------
     def reply(self, question: str, *, today: dt.date | None = None) -> Reply:
@@ -99,7 +101,7 @@ class Answerer:
         return Reply(
             outcome=ANSWER,
             title=entry.question,
-            body=parse_markdown(entry.answer),
+            body=self._answers[entry.id],
             entry_id=entry.id,
             score=match.score if match else 100,
             links=links,
@@ -139,7 +141,7 @@ class Answerer:
             f"{p.get('csp_email', '')}. For a problem at work, talk to your local CSP steward first."
         )
         if declined is not None:
-            body = parse_markdown(declined.answer)
+            body = self._answers[declined.id]
             title = "That's one for a clinician"
             topics: tuple[TopicSummary, ...] = ()
         else:
