@@ -29,6 +29,7 @@ from rapidfuzz.distance import OSA
 from bot.text import SynonymMap, normalise
 
 ANSWER, CLARIFY, FALLBACK = "answer", "clarify", "fallback"
+_POSTINGS_CAP = 4000  # see _Space._dot
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,13 @@ class _Space:
         indptr, rows, vals = matrix
         starts = indptr[cols]
         lengths = indptr[cols + 1] - starts
+        if len(lengths) and lengths.max() > _POSTINGS_CAP:
+            # In a very large knowledge base, a feature stored thousands of times ('the', ' an') is in most
+            # entries, so its IDF is near the floor and it barely moves a score; skipping it keeps a question
+            # fast at 10,000 entries. It still counts in the question's length. Never applies below ~4,000
+            # phrasings, so small knowledge bases are scored exactly.
+            keep = lengths <= _POSTINGS_CAP
+            starts, lengths, weights = starts[keep], lengths[keep], weights[keep]
         total = int(lengths.sum())
         if total == 0:
             return np.zeros(size)
@@ -364,8 +372,15 @@ class Matcher:
 
     def rank(self, question: str, k: int = 5) -> list[tuple[str, float]]:
         s = self.scores(self.prepare(question))
-        order = np.argsort(-s, kind="stable")[:k]
-        return [(self.ids[i], float(s[i])) for i in order]
+        return [(self.ids[i], float(s[i])) for i in self._top(s, k)]
+
+    @staticmethod
+    def _top(s: np.ndarray, k: int) -> np.ndarray:
+        """Indices of the k best scores, best first (ties: lower index first), without sorting them all."""
+        if len(s) > k:
+            part = np.argpartition(-s, k - 1)[:k]
+            return part[np.lexsort((part, -s[part]))]
+        return np.lexsort((np.arange(len(s)), -s))
 
     # --- decision ---------------------------------------------------------------------------------------
     def match(self, question: str) -> Match:
@@ -378,7 +393,7 @@ class Matcher:
         s = self.scores(tokens)
         if not len(s) or not tokens:
             return Match(FALLBACK, None, 0, (), None, query)
-        order = np.argsort(-s, kind="stable")
+        order = self._top(s, 8)
         t = self.thresholds
         best = int(order[0])
         top = float(s[best])
@@ -386,7 +401,7 @@ class Matcher:
         if self._decline[best]:
             declined = self.ids[best] if top >= t.decline else None
             return Match(FALLBACK, None, score, self._candidates(s, order, t.clarify), declined, query)
-        answers = [int(i) for i in order if not self._decline[i]]
+        answers = order[~self._decline[order]]
         runner_up = float(s[answers[1]]) if len(answers) > 1 else 0.0
         candidates = self._candidates(s, order, t.clarify * t.ease(len(tokens)))
         ease = t.ease(len(tokens))
