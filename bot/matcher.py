@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -124,18 +124,17 @@ def _token_ngrams(tok: str) -> tuple[str, ...]:
 
 def word_features(tokens: Sequence[str]) -> Counter:
     """Stemmed words and word pairs."""
-    stems = [_stem_cached(t) for t in tokens]
-    feats = Counter(stems)
-    feats.update(f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False))
-    return feats
+    stems = list(map(_stem_cached, tokens))
+    return Counter(chain(stems, map(_pair, stems, stems[1:])))
+
+
+def _pair(a: str, b: str) -> str:
+    return f"{a} {b}"
 
 
 def char_features(tokens: Sequence[str]) -> Counter:
     """Character 3-, 4- and 5-grams of each word, padded with a space at both ends."""
-    feats: Counter = Counter()
-    for tok in tokens:
-        feats.update(_token_ngrams(tok))
-    return feats
+    return Counter(chain.from_iterable(map(_token_ngrams, tokens)))
 
 
 class _Space:
