@@ -93,6 +93,17 @@ REFERENCES = {
     ],
 }
 # baselines.md 4.4, three-zone policy, all-MiniLM-L6-v2 1-NN (shares of in-scope / out-of-scope test questions)
+ZONE_COLUMNS = (
+    "auto_right",
+    "auto_wrong",
+    "clarify",
+    "clarify_right",
+    "fallback",
+    "oos_answered",
+    "oos_clarify",
+    "oos_fallback",
+    "auto_precision",
+)
 REFERENCE_ZONES = {
     "clinc150/all": {
         "method": "ref: all-MiniLM-L6-v2 1-NN",
@@ -696,20 +707,7 @@ def zones_table(results: dict) -> str | None:
                 Ours.name,
                 fmt(m["threshold"], 3),
                 fmt(m["t_hi"], 3),
-                *(
-                    fmt(pct(z[k]))
-                    for k in (
-                        "auto_right",
-                        "auto_wrong",
-                        "clarify",
-                        "clarify_right",
-                        "fallback",
-                        "oos_answered",
-                        "oos_clarify",
-                        "oos_fallback",
-                        "auto_precision",
-                    )
-                ),
+                *(fmt(pct(z[k])) for k in ZONE_COLUMNS),
             ]
         )
         ref = REFERENCE_ZONES.get(key)
@@ -720,20 +718,7 @@ def zones_table(results: dict) -> str | None:
                     ref["method"],
                     "",
                     "",
-                    *(
-                        fmt(ref[k])
-                        for k in (
-                            "auto_right",
-                            "auto_wrong",
-                            "clarify",
-                            "clarify_right",
-                            "fallback",
-                            "oos_answered",
-                            "oos_clarify",
-                            "oos_fallback",
-                            "auto_precision",
-                        )
-                    ),
+                    *(fmt(ref[k]) for k in ZONE_COLUMNS),
                 ]
             )
     if not rows:
