@@ -160,18 +160,24 @@ def _split(pairs: Sequence[Sequence[str]]) -> Split:
 
 def load_clinc(folder: Path = DATA / "clinc150") -> Dataset:
     data = json.loads((folder / "data_full.json").read_text(encoding="utf-8"))
-    train: dict[str, list[str]] = defaultdict(list)
-    for text, intent in data["train"]:
-        train[intent].append(text)
+    train = _by_intent(data["train"])
     # `oos_train` is deliberately unused: an FAQ knowledge base has no "out-of-scope entry".
     return Dataset(
         "clinc150",
         "CLINC150 Full",
         tuple(sorted(train)),
-        {k: tuple(v) for k, v in train.items()},
+        train,
         _split(data["val"] + data["oos_val"]),
         _split(data["test"] + data["oos_test"]),
     )
+
+
+def _by_intent(pairs) -> dict[str, tuple[str, ...]]:
+    """(utterance, intent) pairs -> the utterances of each intent, in file order."""
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for text, intent in pairs:
+        grouped[intent].append(text)
+    return {k: tuple(v) for k, v in grouped.items()}
 
 
 def _read_csv(path: Path) -> list[tuple[str, str]]:
@@ -180,14 +186,12 @@ def _read_csv(path: Path) -> list[tuple[str, str]]:
 
 
 def load_banking(folder: Path = DATA / "banking77") -> Dataset:
-    train: dict[str, list[str]] = defaultdict(list)
-    for text, intent in _read_csv(folder / "train.csv"):
-        train[intent].append(text)
+    train = _by_intent(_read_csv(folder / "train.csv"))
     return Dataset(
         "banking77",
         "BANKING77",
         tuple(sorted(train)),
-        {k: tuple(v) for k, v in train.items()},
+        train,
         None,
         _split(_read_csv(folder / "test.csv")),
     )

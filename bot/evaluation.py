@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,7 +114,3 @@ def evaluate(matcher: Matcher, questions: list[Labelled]) -> EvalResult:
         got = m.entry_id or (m.candidates[0].entry_id if m.candidates else m.declined)
         result.misses.append((item, m.outcome, got, m.score))
     return result
-
-
-def outcome_counts(matcher: Matcher, questions: list[str]) -> Counter:
-    return Counter(matcher.match(q).outcome for q in questions)

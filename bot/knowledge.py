@@ -113,11 +113,9 @@ class KnowledgeBase:
     notices: tuple[Notice, ...] = ()
     directory: str = ""
     by_id: dict[str, Entry] = field(init=False, repr=False, compare=False)
-    by_shortcut: dict[str, Entry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_id", {e.id: e for e in self.entries})
-        object.__setattr__(self, "by_shortcut", {s: e for e in self.entries for s in e.shortcuts})
 
     def __len__(self) -> int:
         return len(self.entries)

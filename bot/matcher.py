@@ -268,10 +268,9 @@ class Matcher:
         self._ends = np.cumsum(counts)
         self._starts = self._ends - counts
         self._has_rows = counts > 0
-        self._vocab = sorted({tok for t in texts for tok in t})
-        self._vocab_set = set(self._vocab)
+        self._vocab_set = {tok for t in texts for tok in t}
         self._by_initial: dict[str, list[str]] = {}
-        for word in self._vocab:
+        for word in sorted(self._vocab_set):
             if len(word) >= 4 and word.isalpha():
                 self._by_initial.setdefault(word[0], []).append(word)
         self._build_coverage(texts)
@@ -368,10 +367,6 @@ class Matcher:
                 best = process.extractOne(query, phrasings, scorer=fuzz.ratio)
                 fused[e] += w.fuzzy * (best[1] / 100.0)
         return fused
-
-    def rank(self, question: str, k: int = 5) -> list[tuple[str, float]]:
-        s = self.scores(self.prepare(question))
-        return [(self.ids[i], float(s[i])) for i in self._top(s, k)]
 
     @staticmethod
     def _top(s: np.ndarray, k: int) -> np.ndarray:

@@ -12,8 +12,6 @@ from typing import Protocol
 
 from bot.reply import Reply
 
-SURFACES = ("command", "dm", "mention", "chat", "cli", "button")
-
 
 class Recorder(Protocol):
     def record_question(self, surface: str, question: str, reply: Reply, *, user_id: str | None = None) -> str | None:

@@ -17,7 +17,6 @@ from bot.text import normalise
 HELP = "help"
 HELP_WORDS = {"", "help", "topics", "menu", "start", "commands", "shortcuts", "options"}
 TOOLKIT_ID = "job-description-toolkit"
-BOT_ID = "about-this-bot"
 
 
 @dataclass(frozen=True)
@@ -88,6 +87,8 @@ class Answerer:
     def entry_reply(self, entry: Entry, *, today: dt.date | None = None, match: Match | None = None) -> Reply:
         """The reply for one entry, e.g. when a member presses a related-question button."""
         today = today or dt.date.today()
+        if entry.kind == "decline":
+            return self.fallback(match or Match(FALLBACK, None, 0, (), entry.id), today=today)
         primary = None
         if entry.id == TOOLKIT_ID and entry.links:
             primary = entry.links[0].url
@@ -96,8 +97,6 @@ class Answerer:
         if primary is None and toolkit is not None and toolkit.links and _mentions_toolkit(entry):
             links = (*links, toolkit.links[0]) if toolkit.links[0] not in links else links
             primary = toolkit.links[0].url
-        if entry.kind == "decline":
-            return self.fallback(match or Match(FALLBACK, None, 0, (), entry.id), today=today)
         return Reply(
             outcome=ANSWER,
             title=entry.question,

@@ -266,16 +266,15 @@ def command_fields(text: str, *, user: str = "U0001", channel: str = "C0001", ho
 
 
 def dm_event(text: str, *, event_id: str | None = None, **changes: Any) -> dict:
-    envelope = load_json("message_im.json")
-    envelope["event"]["text"] = text
-    envelope["event"]["blocks"] = []
-    envelope["event"].update(changes)
-    envelope["event_id"] = event_id or f"Ev{abs(hash((text, time.monotonic_ns()))) % 10**10:010d}"
-    return envelope
+    return _event("message_im.json", text, event_id, changes)
 
 
 def mention_event(text: str, *, event_id: str | None = None, **changes: Any) -> dict:
-    envelope = load_json("app_mention.json")
+    return _event("app_mention.json", text, event_id, changes)
+
+
+def _event(payload: str, text: str, event_id: str | None, changes: dict[str, Any]) -> dict:
+    envelope = load_json(payload)
     envelope["event"]["text"] = text
     envelope["event"]["blocks"] = []
     envelope["event"].update(changes)
