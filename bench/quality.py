@@ -41,7 +41,7 @@ from benchlib import DATA, Goal, clean_floats, fmt, goals_block, machine, machin
 from benchlib import write_json as write_json_file
 from rapidfuzz import fuzz, process, utils
 
-from bot.matcher import ANSWER, CLARIFY, FALLBACK, Item, Matcher, Thresholds
+from bot.brain.matcher import ANSWER, CLARIFY, FALLBACK, Item, Matcher, Thresholds
 
 OOS = "oos"
 TARGET_PRECISION = 0.95
@@ -275,7 +275,7 @@ def latencies(fn: Callable, texts: Sequence[str], warmup: int = 10) -> list[floa
 
 # --- methods ----------------------------------------------------------------------------------------------
 class Ours:
-    name = "ours: bot.matcher"
+    name = "ours: bot.brain.matcher"
 
     def __init__(self, items: Sequence[Item], thresholds: Thresholds | None = None):
         start = time.perf_counter()
@@ -408,7 +408,7 @@ def precision_rule(val: Ranked, oos_weight: float, floor: float, target: float =
     return float(cands[ok[0]]) if len(ok) else float("inf")
 
 
-# Decision knobs of bot.matcher.Thresholds that the plain three-zone policy (baselines.md 4.4) does not have:
+# Decision knobs of bot.brain.matcher.Thresholds that the plain three-zone policy (baselines.md 4.4) does not have:
 # set to 0 so Matcher.match answers exactly when the best score >= t_hi and asks "did you mean" from t_lo.
 NEUTRAL_KNOBS = ("margin", "length_relief")
 

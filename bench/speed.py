@@ -32,7 +32,7 @@ from benchlib import ROOT, Goal, clean_floats, fmt, goals_block, machine, machin
 from benchlib import write_json as write_json_file
 from rapidfuzz import fuzz, process, utils
 
-from bot.matcher import Item, Matcher
+from bot.brain.matcher import Item, Matcher
 
 GOAL_P99_REAL_MS = 2.0
 GOAL_P99_10K_MS = 20.0
@@ -144,7 +144,7 @@ def synthetic_kb(n_entries: int, seed: int = 0) -> tuple[list[Item], list[str]]:
 def real_questions(kb) -> list[str]:
     """The labelled evaluation questions (tests/eval/questions.yaml), else each entry's phrasings."""
     try:
-        from bot.evaluation import load_questions
+        from bot.brain.evaluation import load_questions
 
         qs = [q.q for q in load_questions(EVAL_QUESTIONS, kb)]
         if qs:
@@ -219,8 +219,8 @@ def bench_kb(
 CHILD_STARTUP = """
 import json, time
 t0 = time.perf_counter()
-from bot.knowledge import load_knowledge
-from bot.matcher import build_matcher
+from bot.brain.knowledge import load_knowledge
+from bot.brain.matcher import build_matcher
 t1 = time.perf_counter()
 kb = load_knowledge()
 t2 = time.perf_counter()
@@ -252,8 +252,8 @@ def startup(repeats: int) -> dict:
 def child_rss(kind: str, entries: int, seed: int) -> None:
     """(in a fresh process) build a matcher, answer every question once, print the peak RSS in MB."""
     if kind == "real":
-        from bot.knowledge import load_knowledge
-        from bot.matcher import build_matcher
+        from bot.brain.knowledge import load_knowledge
+        from bot.brain.matcher import build_matcher
 
         kb = load_knowledge()
         matcher = build_matcher(kb)
@@ -345,7 +345,7 @@ def size_table(start: dict | None, rss: dict) -> str:
     rows = []
     if start:
         rows.append(["start-up, real KB (fresh interpreter, spawn to exit)", f"{start['wall_s']:.3f} s"])
-        rows.append(["  of which import bot.knowledge + bot.matcher", f"{start['import_s']:.3f} s"])
+        rows.append(["  of which import bot.brain.knowledge + bot.brain.matcher", f"{start['import_s']:.3f} s"])
         rows.append(["  of which load knowledge/*.yaml", f"{start['load_s']:.3f} s"])
         rows.append(["  of which index (build_matcher)", f"{start['index_s']:.3f} s"])
     for label, mb in rss.items():
@@ -419,8 +419,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     n = args.questions or n
 
-    from bot.knowledge import load_knowledge
-    from bot.matcher import build_matcher
+    from bot.brain.knowledge import load_knowledge
+    from bot.brain.matcher import build_matcher
 
     print(machine_line())
     print("Single-threaded; latency = one Matcher.match call after a warm-up.\n")

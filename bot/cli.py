@@ -9,8 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.brain.knowledge import DEFAULT_DIR, KnowledgeBase, check_knowledge, load_knowledge
 from bot.errors import ConfigError, KnowledgeError
-from bot.knowledge import DEFAULT_DIR, KnowledgeBase, check_knowledge, load_knowledge
 
 
 def _knowledge_dir(args) -> Path:
@@ -27,14 +27,14 @@ def _load(args) -> KnowledgeBase:
 
 
 def _answerer(args):
-    from bot.reply import Answerer
+    from bot.brain.reply import Answerer
 
     return Answerer(_load(args))
 
 
 # --- ask --------------------------------------------------------------------------------------------------
 def cmd_ask(args) -> int:
-    from bot.render.text import render_text
+    from bot.terminal import render_text
 
     answerer = _answerer(args)
     recorder = _recorder(args)
@@ -61,7 +61,7 @@ def _recorder(args):
         return None
     try:
         from bot.config import Settings
-        from bot.storage import open_recorder
+        from bot.curators_log import open_recorder
 
         return open_recorder(Settings.from_env(os.environ, require_slack=False))
     except Exception as exc:  # storage must never stop an answer
@@ -71,7 +71,7 @@ def _recorder(args):
 
 # --- chat -------------------------------------------------------------------------------------------------
 def cmd_chat(args) -> int:
-    from bot.render.text import render_text
+    from bot.terminal import render_text
 
     answerer = _answerer(args)
     recorder = _recorder(args) if args.record else None
@@ -135,7 +135,7 @@ def cmd_lint(args) -> int:
 
 # --- eval -------------------------------------------------------------------------------------------------
 def cmd_eval(args) -> int:
-    from bot.evaluation import evaluate, load_questions
+    from bot.brain.evaluation import evaluate, load_questions
 
     answerer = _answerer(args)
     try:
@@ -183,8 +183,8 @@ def cmd_run(args) -> int:
 # --- report -----------------------------------------------------------------------------------------------
 def cmd_report(args) -> int:
     from bot.config import Settings
-    from bot.report import build_report, render_report
-    from bot.storage import StorageError, open_store
+    from bot.curators_log import StorageError, open_store
+    from bot.curators_log.report import build_report, render_report
 
     settings = Settings.from_env(os.environ, require_slack=False)
     try:

@@ -12,9 +12,9 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bot.brain.knowledge import KnowledgeBase
 from bot.config import Settings, configure_logging
-from bot.knowledge import KnowledgeBase
-from bot.recorder import NullRecorder, Recorder
+from bot.curators_log.recorder import NullRecorder, Recorder
 from bot.slack.ids import EVENTS_PATH, HEALTH_PATH
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def make_wsgi_app(app, kb: KnowledgeBase) -> WSGIApp:
 def open_recorder(settings: Settings) -> Recorder:
     """The curators' log and the shared de-duplication store; NullRecorder when storage is unavailable."""
     try:
-        from bot.storage import open_recorder as open_storage
+        from bot.curators_log import open_recorder as open_storage
     except ImportError:
         log.warning("no storage module: questions are not recorded and retries are de-duplicated per process")
         return NullRecorder()

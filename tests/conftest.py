@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge import load_knowledge
+from bot.brain.knowledge import load_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -36,6 +36,6 @@ def kb():
 
 @pytest.fixture(scope="session")
 def answerer(kb):
-    from bot.reply import Answerer
+    from bot.brain.reply import Answerer
 
     return Answerer(kb)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.evaluation import FALLBACK_LABEL, evaluate, load_questions
+from bot.brain.evaluation import FALLBACK_LABEL, evaluate, load_questions
 from tests.conftest import ROOT
 
 QUESTIONS = ROOT / "tests" / "eval" / "questions.yaml"

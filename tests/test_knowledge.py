@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.brain.knowledge import check_knowledge, load_knowledge
+from bot.brain.markdown import parse_markdown
 from bot.errors import KnowledgeError
-from bot.knowledge import check_knowledge, load_knowledge
-from bot.markdown import parse_markdown
 from tests.conftest import KNOWLEDGE
 
 REQUIRED_IDS = """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.markdown import BulletList, MarkdownError, Paragraph, parse_markdown, to_plain
+from bot.brain.markdown import BulletList, MarkdownError, Paragraph, parse_markdown, to_plain
 
 
 def test_paragraphs_bullets_bold_and_links():

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.matcher import ANSWER, CLARIFY, FALLBACK, Item, Matcher, Thresholds, build_matcher, stem
+from bot.brain.matcher import ANSWER, CLARIFY, FALLBACK, Item, Matcher, Thresholds, build_matcher, stem
 
 TINY = [
     Item(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import MAX_QUESTION_CHARS, SynonymMap, normalise, strip_slack_markup
+from bot.brain.text import MAX_QUESTION_CHARS, SynonymMap, normalise, strip_slack_markup
 
 
 @pytest.mark.parametrize(

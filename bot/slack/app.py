@@ -1,4 +1,4 @@
-"""The Slack app: `create_app(settings, knowledge)` builds a Bolt `App` over the brain (`bot.reply.Answerer`).
+"""The Slack app: `create_app(settings, knowledge)` builds a Bolt `App` over the brain (`bot.brain.reply.Answerer`).
 
 Nothing here talks to Slack at import time. Building the app calls `auth.test` once (Bolt checks the token and
 learns our bot's ids, which it uses to ignore our own messages). Both Socket Mode and HTTP serve the same app;
@@ -17,11 +17,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 
+from bot.brain.knowledge import KnowledgeBase
+from bot.brain.reply import Answerer
 from bot.config import Settings
-from bot.knowledge import KnowledgeBase
-from bot.recorder import NullRecorder, Recorder
-from bot.render import slack as render
-from bot.reply import Answerer
+from bot.curators_log.recorder import NullRecorder, Recorder
+from bot.slack import blocks as render
 from bot.slack.deps import Deps, SafeRecorder
 from bot.slack.listeners import register_listeners
 from bot.slack.middleware import deduplicate_events, log_request

@@ -7,12 +7,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.brain.knowledge import KnowledgeBase
+from bot.brain.markdown import Document, parse_markdown
+from bot.brain.reply import Answerer, Reply, TopicSummary
 from bot.config import Settings
-from bot.knowledge import KnowledgeBase
-from bot.markdown import Document, parse_markdown
-from bot.recorder import Recorder
-from bot.render import slack as render
-from bot.reply import Answerer, Reply, TopicSummary
+from bot.curators_log.recorder import Recorder
+from bot.slack import blocks as render
 
 log = logging.getLogger(__name__)
 

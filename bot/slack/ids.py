@@ -1,6 +1,6 @@
 """Every Slack identifier the app uses, in one place: the command, action ids, block ids and button values.
 
-The renderer (`bot.render.slack`) builds blocks with these ids and the listeners register on them, so the two
+The renderer (`bot.slack.blocks`) builds blocks with these ids and the listeners register on them, so the two
 cannot drift apart. Several buttons of one kind in a message get a numbered action id (`ask_question:0`,
 `ask_question:1`, ...) because Slack wants action ids unique; `pattern(ACTION_...)` matches them all.
 """

@@ -12,7 +12,7 @@ def test_smoke_run_prints_one_table_with_ours_the_baselines_and_the_goals(bench)
 
     assert "Answer quality" in out and "Three-zone policy" in out and "Goals (issue 5):" in out
     for name in (
-        "ours: bot.matcher",
+        "ours: bot.brain.matcher",
         "rapidfuzz extractOne WRatio",
         "difflib SequenceMatcher 1-NN",
         "ref: TF-IDF char 3-5 entry centroid",

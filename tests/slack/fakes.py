@@ -17,7 +17,7 @@ from typing import Any
 
 from slack_bolt import BoltRequest
 
-from bot.recorder import NullRecorder
+from bot.curators_log.recorder import NullRecorder
 
 PAYLOADS = Path(__file__).resolve().parent / "payloads"
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from bot.render import slack as render
+from bot.slack import blocks as render
 from bot.slack import ids
 from tests.slack.conftest import question_for
 from tests.slack.fakes import click, dm_event, find_button, load_json, mention_event

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from bot.render import slack as render
+from bot.slack import blocks as render
 from bot.slack import ids
 from tests.slack.conftest import ADMIN
 from tests.slack.fakes import Wire, click, find_button, load_raw
@@ -106,7 +106,7 @@ def test_report_without_a_database_or_when_it_fails(make_app, slack_api):
 
 def test_a_command_that_fails_gets_an_apology_not_a_timeout(make_app, slack_api, kb, caplog):
     """Fault injection at the brain's boundary: whatever breaks, the member hears back and it is logged."""
-    from bot.reply import Answerer
+    from bot.brain.reply import Answerer
     from tests.slack.conftest import Traffic
 
     class Exploding(Answerer):

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from bot.knowledge import Link
-from bot.markdown import parse_markdown
-from bot.render import slack as render
-from bot.reply import Reply, Suggestion, TopicSummary
+from bot.brain.knowledge import Link
+from bot.brain.markdown import parse_markdown
+from bot.brain.reply import Reply, Suggestion, TopicSummary
+from bot.slack import blocks as render
 from bot.slack import ids
 from tests.slack.conftest import question_for
 from tests.slack.fakes import block_problems, message_problems

@@ -11,7 +11,7 @@ import time
 import pytest
 from slack_bolt import BoltRequest
 
-from bot.render import slack as render
+from bot.slack import blocks as render
 from tests.slack.conftest import Traffic
 from tests.slack.fakes import BOT_TOKEN, SIGNING_SECRET, BrokenRecorder, Wire, dm_event, load_json, mention_event
 

@@ -15,7 +15,7 @@ from bot.server import _reporter
 from tests.slack.conftest import ADMIN, Traffic, question_for
 from tests.slack.fakes import dm_event
 
-storage = pytest.importorskip("bot.storage")
+storage = pytest.importorskip("bot.curators_log")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from bot.config import Settings
-from bot.storage import open_recorder, open_store
+from bot.curators_log import open_recorder, open_store
 from tests.storage.helpers import with_search_path
 
 HASH_KEY = "test-hash-key"

@@ -8,8 +8,8 @@ import threading
 import time
 from urllib.parse import quote
 
-from bot.markdown import parse_markdown
-from bot.reply import Reply, Suggestion
+from bot.brain.markdown import parse_markdown
+from bot.brain.reply import Reply, Suggestion
 
 
 def make_reply(outcome: str, entry_id: str | None = None, *, candidates=(), declined=None, score=90) -> Reply:

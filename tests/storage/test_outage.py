@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from bot.storage.recorder import UNAVAILABLE
+from bot.curators_log.queued import UNAVAILABLE
 from tests.storage.helpers import TcpProxy, closed_port, timed
 
 QUESTIONS = [
@@ -62,7 +62,7 @@ def outage(backend, database_url):
 
 
 def storage_warnings(caplog) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "bot.storage" and r.levelno >= logging.WARNING]
+    return [r for r in caplog.records if r.name == "bot.curators_log" and r.levelno >= logging.WARNING]
 
 
 def ask_many(recorder, answerer, n: int, tag: str) -> tuple[float, float]:
@@ -85,7 +85,7 @@ def ask_many(recorder, answerer, n: int, tag: str) -> tuple[float, float]:
 def test_answers_continue_when_the_database_goes_away_mid_run(
     outage, make_settings, recorders, stores, answerer, caplog
 ):
-    caplog.set_level(logging.INFO, logger="bot.storage")
+    caplog.set_level(logging.INFO, logger="bot.curators_log")
     settings = make_settings(outage.url)
     recorder = recorders(settings, retry_after=60)
     ask_many(recorder, answerer, 3, "before")
@@ -138,7 +138,7 @@ def unreachable_url(backend, database_url, tmp_path):
 
 
 def test_an_unreachable_database_costs_members_nothing(unreachable_url, make_settings, recorders, answerer, caplog):
-    caplog.set_level(logging.INFO, logger="bot.storage")
+    caplog.set_level(logging.INFO, logger="bot.curators_log")
     recorder, took = timed(recorders, make_settings(unreachable_url))
     assert took < 5
     slowest_record, slowest_claim = ask_many(recorder, answerer, 30, "ev")

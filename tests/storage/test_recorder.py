@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.recorder import Recorder
-from bot.storage import DatabaseRecorder, hash_user, make_store
-from bot.storage.base import ChoiceRow, FeedbackRow, QuestionRow
+from bot.curators_log import DatabaseRecorder, hash_user, make_store
+from bot.curators_log.recorder import Recorder
+from bot.curators_log.store import ChoiceRow, FeedbackRow, QuestionRow
 from tests.storage.conftest import HASH_KEY
 from tests.storage.helpers import FakeClock, make_reply
 
@@ -275,7 +275,7 @@ def test_claim_event_has_one_winner_across_processes(database_url, make_settings
 
 
 def test_store_urls(tmp_path):
-    from bot.storage import StorageError
+    from bot.curators_log import StorageError
 
     assert make_store(f"sqlite:///{tmp_path}/x.db").describe() == f"SQLite file {tmp_path}/x.db"
     pg = make_store("postgresql://user:s3cret@db.example.com:5433/curators")

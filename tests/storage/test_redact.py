@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.redact import MAX_STORED_CHARS, redact
+from bot.curators_log.redact import MAX_STORED_CHARS, redact
 
 
 @pytest.mark.parametrize(

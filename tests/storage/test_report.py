@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from bot.report import build_report, group_questions, parse_since, render_report
+from bot.curators_log.report import build_report, group_questions, parse_since, render_report
 from tests.storage.helpers import FakeClock, make_reply
 
 # Recent enough that RETENTION_DAYS (counted from the real date when a store opens) keeps every row.

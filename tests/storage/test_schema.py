@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.storage import LATEST_VERSION, MIGRATIONS, make_store
+from bot.curators_log import LATEST_VERSION, MIGRATIONS, make_store
 from tests.storage.helpers import make_reply
 
 

@@ -15,7 +15,7 @@ import sys
 import threading
 
 from bot.config import Settings
-from bot.storage import open_recorder
+from bot.curators_log import open_recorder
 from tests.storage.helpers import make_reply
 
 

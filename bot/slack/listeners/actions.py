@@ -16,9 +16,9 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.matcher import FALLBACK, Match
-from bot.render import slack as render
-from bot.reply import Reply
+from bot.brain.matcher import FALLBACK, Match
+from bot.brain.reply import Reply
+from bot.slack import blocks as render
 from bot.slack import ids
 from bot.slack.deps import Deps
 

@@ -10,7 +10,7 @@ import logging
 
 from slack_bolt import Ack, App
 
-from bot.render import slack as render
+from bot.slack import blocks as render
 from bot.slack import ids
 from bot.slack.deps import Deps
 

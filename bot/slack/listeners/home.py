@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.render import slack as render
+from bot.slack import blocks as render
 from bot.slack.deps import Deps
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from bot.knowledge import Entry, KnowledgeBase, Link
-from bot.markdown import Document, parse_markdown
-from bot.matcher import ANSWER, CLARIFY, FALLBACK, Match, Matcher, build_matcher
-from bot.text import normalise
+from bot.brain.knowledge import Entry, KnowledgeBase, Link
+from bot.brain.markdown import Document, parse_markdown
+from bot.brain.matcher import ANSWER, CLARIFY, FALLBACK, Match, Matcher, build_matcher
+from bot.brain.text import normalise
 
 HELP = "help"
 HELP_WORDS = {"", "help", "topics", "menu", "start", "commands", "shortcuts", "options"}

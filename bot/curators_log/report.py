@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.text import normalise
+from bot.brain.text import normalise
 
 UTC = dt.UTC
 # The choice recorded when a member presses "None of these" (bot.slack.ids.NONE_CHOICE): not an entry.

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.storage.base import LATEST_VERSION, MIGRATIONS, StorageError, Store
-from bot.storage.recorder import DatabaseRecorder, hash_user
+from bot.curators_log.queued import DatabaseRecorder, hash_user
+from bot.curators_log.store import LATEST_VERSION, MIGRATIONS, StorageError, Store
 
 __all__ = [
     "LATEST_VERSION",
@@ -27,17 +27,17 @@ __all__ = [
     "open_store",
 ]
 
-log = logging.getLogger("bot.storage")
+log = logging.getLogger("bot.curators_log")
 
 
 def make_store(url: str, **options) -> Store:
     """The store for a DATABASE_URL, not yet connected (no I/O here). Options: pool_size, timeout."""
     if url.startswith("sqlite:"):
-        from bot.storage.sqlite import SqliteStore, sqlite_path
+        from bot.curators_log.sqlite import SqliteStore, sqlite_path
 
         return SqliteStore(sqlite_path(url), **options)
     if url.startswith(("postgresql://", "postgres://")):
-        from bot.storage.postgres import PostgresStore
+        from bot.curators_log.postgres import PostgresStore
 
         return PostgresStore(url, **options)
     raise StorageError("DATABASE_URL must start with sqlite:///, postgres:// or postgresql://", transient=False)

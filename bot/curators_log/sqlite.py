@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.storage.base import UTC, StorageError, Store
+from bot.curators_log.store import UTC, StorageError, Store
 
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.markdown import Document, plain_span, rendered_blocks
-from bot.reply import Reply
+from bot.brain.markdown import Document, plain_span, rendered_blocks
+from bot.brain.reply import Reply
 
 WIDTH = 88
 

@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from bot.brain.markdown import MarkdownError, parse_markdown
+from bot.brain.text import normalise
 from bot.errors import KnowledgeError, Problem
-from bot.markdown import MarkdownError, parse_markdown
-from bot.text import normalise
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "knowledge"
 SPECIAL_FILES = {"synonyms.yaml", "settings.yaml"}
 KINDS = ("answer", "smalltalk", "bot", "decline")
 ENTRY_FIELDS = {

@@ -26,7 +26,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.text import SynonymMap, normalise
+from bot.brain.text import SynonymMap, normalise
 
 ANSWER, CLARIFY, FALLBACK = "answer", "clarify", "fallback"
 _POSTINGS_CAP = 4000  # see _Space._dot

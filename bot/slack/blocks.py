@@ -14,10 +14,10 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.markdown import Document, Span, render, to_plain
-from bot.reply import ANSWER, CLARIFY, HELP, Reply, Suggestion, TopicSummary
+from bot.brain.markdown import Document, Span, render, to_plain
+from bot.brain.reply import ANSWER, CLARIFY, HELP, Reply, Suggestion, TopicSummary
+from bot.brain.text import strip_slack_markup
 from bot.slack import ids
-from bot.text import strip_slack_markup
 
 # Slack's limits (Block Kit reference).
 MAX_SECTION_TEXT = 3000

@@ -23,11 +23,11 @@ import uuid
 import weakref
 from collections.abc import Callable
 
-from bot.recorder import NullRecorder
-from bot.redact import redact
-from bot.storage.base import UTC, ChoiceRow, FeedbackRow, QuestionRow, Row, StorageError, Store
+from bot.curators_log.recorder import NullRecorder
+from bot.curators_log.redact import redact
+from bot.curators_log.store import UTC, ChoiceRow, FeedbackRow, QuestionRow, Row, StorageError, Store
 
-log = logging.getLogger("bot.storage")
+log = logging.getLogger("bot.curators_log")
 
 _WAKE = object()  # put on the queue to wake the writer; not a row
 BATCH = 500
@@ -77,7 +77,7 @@ class FailureLog:
 
 
 class DatabaseRecorder:
-    """Implements bot.recorder.Recorder on a Store, plus `report_text`, `flush` and `close`."""
+    """Implements bot.curators_log.recorder.Recorder on a Store, plus `report_text`, `flush` and `close`."""
 
     def __init__(
         self,
@@ -190,7 +190,7 @@ class DatabaseRecorder:
 
     def report_text(self, since: str = "30d") -> str:
         """The curators' report as plain text (for Slack); a short apology if the database cannot be read."""
-        from bot.report import build_report, render_report
+        from bot.curators_log.report import build_report, render_report
 
         try:
             if self._store is None:

@@ -1,4 +1,4 @@
-"""What the channels tell the curators' log, as an interface; `bot.storage` implements it with a database.
+"""What the channels tell the curators' log, as an interface; `bot.curators_log` implements it with a database.
 
 Channels call these methods and never wait on them for an answer: a recorder must not raise (a failing
 database is logged and the member still gets the reply) and must be quick.
@@ -10,7 +10,7 @@ import threading
 import time
 from typing import Protocol
 
-from bot.reply import Reply
+from bot.brain.reply import Reply
 
 
 class Recorder(Protocol):

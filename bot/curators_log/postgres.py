@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from bot.storage.base import Cursor, StorageError, Store
+from bot.curators_log.store import Cursor, StorageError, Store
 
 # Any fixed number: the advisory lock that lets one process at a time migrate the schema.
 _MIGRATION_LOCK = 74_301_117

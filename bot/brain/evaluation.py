@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.matcher import ANSWER, CLARIFY, FALLBACK, Matcher
+from bot.brain.matcher import ANSWER, CLARIFY, FALLBACK, Matcher
 
 FALLBACK_LABEL = "fallback"
 

@@ -1,1 +1,0 @@
-"""One renderer per channel, each turning the neutral `Reply` into what that channel shows."""
