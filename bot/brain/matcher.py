@@ -26,6 +26,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from bot.brain.nations import NationCues
 from bot.brain.text import SynonymMap, normalise
 
 ANSWER, CLARIFY, FALLBACK = "answer", "clarify", "fallback"
@@ -88,6 +89,7 @@ class Match:
     candidates: tuple[Candidate, ...]  # best first; for clarify, the entries offered
     declined: str | None = None  # the decline entry recognised (e.g. clinical-advice), if any
     query: str = ""  # the question as matched (normalised, synonyms expanded, typos mended)
+    nations: tuple[str, ...] = ()  # the nations the question names or implies ("in scotland", "belfast")
 
     def as_json(self) -> dict:
         return {
@@ -244,8 +246,10 @@ class Matcher:
         *,
         thresholds: Thresholds | None = None,
         weights: Weights | None = None,
+        cues: NationCues | None = None,
     ):
         self.items = tuple(items)
+        self.cues = cues or NationCues()
         self.thresholds = thresholds or Thresholds()
         self.weights = weights or Weights()
         self.synonyms = SynonymMap(synonyms or {})
@@ -257,7 +261,7 @@ class Matcher:
         owner: list[int] = []
         for e, it in enumerate(self.items):
             for phrase in it.phrasings:
-                tokens = self.synonyms.expand_tokens(normalise(phrase).split())
+                tokens = self.synonyms.expand_tokens(self._without_nation(normalise(phrase).split())[1])
                 if tokens:
                     texts.append(tokens)
                     owner.append(e)
@@ -308,9 +312,25 @@ class Matcher:
         return hits / total if total > 0 else hits
 
     # --- text preparation -------------------------------------------------------------------------------
+    def _without_nation(self, tokens: list[str]) -> tuple[tuple[str, ...], list[str]]:
+        """The nations named, and the words without them: "band 3 pay in scotland" matches like "band 3 pay in".
+
+        A question that is nothing but a nation's name keeps its words.
+        """
+        if not self.cues.cues:
+            return (), tokens
+        nations, rest = self.cues.find(tokens)
+        return nations, (rest if rest else tokens)
+
     def prepare(self, question: str) -> list[str]:
-        """Normalise, expand synonyms, mend typos against the vocabulary, expand again."""
-        tokens = self.synonyms.expand_tokens(normalise(question).split())
+        """Normalise, set aside nation names, expand synonyms, mend typos against the vocabulary, expand again."""
+        return self._prepare(question)[1]
+
+    def _prepare(self, question: str) -> tuple[tuple[str, ...], list[str]]:
+        nations, words = self._without_nation(normalise(question).split())
+        return nations, self._mend_all(self.synonyms.expand_tokens(words))
+
+    def _mend_all(self, tokens: list[str]) -> list[str]:
         mended = []
         changed = False
         for tok in tokens:
@@ -382,11 +402,16 @@ class Matcher:
         if 0 < len(words) <= 2 and "".join(words) in self._shortcuts:
             entry_id = self._shortcuts["".join(words)]
             return Match(ANSWER, entry_id, 100, (Candidate(entry_id, 100),), None, " ".join(words))
-        tokens = self.prepare(question)
+        # a shortcut followed by a nation ("band5 wales")
+        nations, rest = self._without_nation(words)
+        if nations and 0 < len(rest) <= 2 and "".join(rest) in self._shortcuts:
+            entry_id = self._shortcuts["".join(rest)]
+            return Match(ANSWER, entry_id, 100, (Candidate(entry_id, 100),), None, " ".join(rest), nations)
+        nations, tokens = self._prepare(question)
         query = " ".join(tokens)
         s = self.scores(tokens)
         if not len(s) or not tokens:
-            return Match(FALLBACK, None, 0, (), None, query)
+            return Match(FALLBACK, None, 0, (), None, query, nations)
         order = self._top(s, 8)
         t = self.thresholds
         best = int(order[0])
@@ -394,17 +419,17 @@ class Matcher:
         score = _pct(top)
         if self._decline[best]:
             declined = self.ids[best] if top >= t.decline else None
-            return Match(FALLBACK, None, score, self._candidates(s, order, t.clarify), declined, query)
+            return Match(FALLBACK, None, score, self._candidates(s, order, t.clarify), declined, query, nations)
         answers = order[~self._decline[order]]
         runner_up = float(s[answers[1]]) if len(answers) > 1 else 0.0
         candidates = self._candidates(s, order, t.clarify * t.ease(len(tokens)))
         ease = t.ease(len(tokens))
         if top >= t.sure or (top >= t.answer * ease and top - runner_up >= t.margin * top):
-            return Match(ANSWER, self.ids[best], score, candidates, None, query)
+            return Match(ANSWER, self.ids[best], score, candidates, None, query, nations)
         if top >= t.clarify * ease:
             close = tuple(c for c in candidates if c.score >= _pct(top * 0.75))[:3]
-            return Match(CLARIFY, None, score, close, None, query)
-        return Match(FALLBACK, None, score, (), None, query)
+            return Match(CLARIFY, None, score, close, None, query, nations)
+        return Match(FALLBACK, None, score, (), None, query, nations)
 
     def _candidates(self, s: np.ndarray, order: np.ndarray, floor: float) -> tuple[Candidate, ...]:
         out = []
@@ -422,4 +447,5 @@ def _pct(x: float) -> int:
 def build_matcher(kb, **kwargs) -> Matcher:
     """A matcher over a loaded KnowledgeBase."""
     items = [Item(e.id, e.phrasings, e.kind == "decline", e.shortcuts) for e in kb.entries]
+    kwargs.setdefault("cues", kb.nation_cues)
     return Matcher(items, kb.synonyms, **kwargs)

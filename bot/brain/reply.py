@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Literal
 
 from bot.brain.knowledge import Entry, KnowledgeBase, Link
 from bot.brain.markdown import Document, parse_markdown
 from bot.brain.matcher import ANSWER, CLARIFY, FALLBACK, Match, Matcher, build_matcher
+from bot.brain.nations import DEFAULT_NATION, LABELS, NATIONS, Nation
 from bot.brain.text import normalise
 
+Outcome = Literal["answer", "clarify", "fallback", "help", "info"]
 HELP = "help"
+INFO = "info"  # a confirmation, such as "your nation is saved"
 HELP_WORDS = {"", "help", "topics", "menu", "start", "commands", "shortcuts", "options"}
 TOOLKIT_ID = "job-description-toolkit"
 
@@ -37,7 +41,7 @@ class TopicSummary:
 
 @dataclass(frozen=True)
 class Reply:
-    outcome: str  # answer | clarify | fallback | help
+    outcome: Outcome
     title: str
     body: Document
     entry_id: str | None = None
@@ -51,11 +55,24 @@ class Reply:
     notices: tuple[Document, ...] = ()
     topics: tuple[TopicSummary, ...] = ()
     declined: str | None = None
+    # the nation the answer holds for (None when the facts are the same everywhere)
+    nation: Nation | None = None
+    # True when nothing said which nation, so the answer is for DEFAULT_NATION and says so
+    nation_assumed: bool = False
+    # the nations offered as "answer for ..." buttons, in order
+    other_nations: tuple[Nation, ...] = ()
+    # set when the figures shown are past their valid_until: the line that says so
+    stale: Document | None = None
+    guard: str | None = None  # the guard that decided (a clinical question, another profession...), if any
     match: Match | None = field(default=None, compare=False)
 
     @property
     def feedback_allowed(self) -> bool:
         return self.outcome == ANSWER and self.entry_id is not None
+
+    @property
+    def nation_label(self) -> str:
+        return LABELS.get(self.nation or "", "")
 
 
 class Answerer:
@@ -66,26 +83,46 @@ class Answerer:
         self.matcher = matcher or build_matcher(kb)
         # answers are parsed once, here, not on every reply
         self._answers = {e.id: parse_markdown(e.answer) for e in kb.entries}
+        self._parts = {(e.id, p.nation): parse_markdown(e.text_for(p.nation)) for e in kb.entries for p in e.nations}
 
     # entry points --------------------------------------------------------------------------------------
-    def reply(self, question: str, *, today: dt.date | None = None) -> Reply:
-        """Answer a question or a shortcut; empty text or 'help' gives the help reply."""
+    def reply(self, question: str, *, today: dt.date | None = None, nation: str | None = None) -> Reply:
+        """Answer a question or a shortcut; empty text or 'help' gives the help reply.
+
+        `nation` is the member's saved nation; a nation the question names wins over it.
+        """
         today = today or dt.date.today()
         key = normalise(question)
         if key in HELP_WORDS:
             return self.help(today=today)
-        return self.from_match(self.matcher.match(question), today=today)
+        return self.from_match(self.matcher.match(question), today=today, nation=nation)
 
-    def from_match(self, match: Match, *, today: dt.date | None = None) -> Reply:
+    def from_match(self, match: Match, *, today: dt.date | None = None, nation: str | None = None) -> Reply:
         today = today or dt.date.today()
         if match.outcome == ANSWER and match.entry_id:
-            return self.entry_reply(self.kb.by_id[match.entry_id], today=today, match=match)
+            chosen, assumed, others = choose_nation(match.nations, nation)
+            return self.entry_reply(
+                self.kb.by_id[match.entry_id], today=today, match=match, nation=chosen, assumed=assumed, others=others
+            )
         if match.outcome == CLARIFY:
             return self.clarify(match, today=today)
         return self.fallback(match, today=today)
 
-    def entry_reply(self, entry: Entry, *, today: dt.date | None = None, match: Match | None = None) -> Reply:
-        """The reply for one entry, e.g. when a member presses a related-question button."""
+    def entry_reply(
+        self,
+        entry: Entry,
+        *,
+        today: dt.date | None = None,
+        match: Match | None = None,
+        nation: str | None = None,
+        assumed: bool | None = None,
+        others: tuple[Nation, ...] | None = None,
+    ) -> Reply:
+        """The reply for one entry, e.g. when a member presses a related-question button.
+
+        For an entry whose facts differ by nation: the part for `nation`, else for DEFAULT_NATION, saying so and
+        offering the other three.
+        """
         today = today or dt.date.today()
         if entry.kind == "decline":
             return self.fallback(match or Match(FALLBACK, None, 0, (), entry.id), today=today)
@@ -97,18 +134,43 @@ class Answerer:
         if primary is None and toolkit is not None and toolkit.links and _mentions_toolkit(entry):
             links = (*links, toolkit.links[0]) if toolkit.links[0] not in links else links
             primary = toolkit.links[0].url
+        shown: Nation | None = None
+        body = self._answers[entry.id]
+        if entry.by_nation:
+            picked, was_assumed, offered = choose_nation((), nation)
+            shown = picked
+            assumed = was_assumed if assumed is None else assumed
+            others = offered if others is None or not assumed else others
+            part = entry.part(shown)
+            body = self._parts[(entry.id, shown)]
+            if part is not None and part.links:
+                links = (*part.links, *(link for link in links if link not in part.links))
+            sources = tuple(dict.fromkeys((*(part.source if part else ()), *entry.source)))
+        else:
+            assumed, others, sources = False, (), entry.source
+        until = entry.valid_until_for(shown)
+        stale = None
+        if until is not None and until < today:
+            stale = parse_markdown(
+                f"The figures here were due for review on {until:%-d %B %Y} and may be out of date. "
+                "Check them on the official page linked below."
+            )
         return Reply(
             outcome=ANSWER,
             title=entry.question,
-            body=self._answers[entry.id],
+            body=body,
             entry_id=entry.id,
             score=match.score if match else 100,
+            nation=shown,
+            nation_assumed=bool(assumed) and shown is not None,
+            other_nations=tuple(others or ()) if shown is not None else (),
+            stale=stale,
             links=links,
             primary_url=primary,
             related=tuple(
                 Suggestion(rid, self.kb.by_id[rid].question) for rid in entry.related if rid in self.kb.by_id
             ),
-            source=entry.source,
+            source=sources,
             reviewed=entry.reviewed if entry.kind in ("answer", "bot") else None,
             notices=self._notices(today),
             match=match,
@@ -141,7 +203,7 @@ class Answerer:
         )
         if declined is not None:
             body = self._answers[declined.id]
-            title = "That's one for a clinician"
+            title = declined.title or "That one is not for me"
             topics: tuple[TopicSummary, ...] = ()
         else:
             body = parse_markdown(
@@ -197,6 +259,27 @@ class Answerer:
 
     def _notices(self, today: dt.date) -> tuple[Document, ...]:
         return tuple(parse_markdown(n.text) for n in self.kb.notices_in_force(today))
+
+
+def choose_nation(named: tuple[str, ...], saved: str | None) -> tuple[Nation, bool, tuple[Nation, ...]]:
+    """Which nation to answer for: (nation, assumed, the nations to offer instead).
+
+    One nation named in the question wins. Several ("health board": Scotland or Wales) are narrowed by the
+    member's saved nation, else the first is shown and the others offered first. With none named, the saved
+    nation; with nothing known, DEFAULT_NATION, saying so and offering the other three.
+    """
+    named_ok = [n for n in NATIONS if n in named]
+    ordered = [n for n in named if n in named_ok]
+    if len(ordered) == 1:
+        return ordered[0], False, ()
+    if ordered:
+        if saved in ordered:
+            return saved, False, ()  # type: ignore[return-value]
+        first, rest = ordered[0], ordered[1:]
+        return first, True, (*rest, *(n for n in NATIONS if n not in ordered))
+    if saved in NATIONS:
+        return saved, False, ()  # type: ignore[return-value]
+    return DEFAULT_NATION, True, tuple(n for n in NATIONS if n != DEFAULT_NATION)
 
 
 def _mentions_toolkit(entry: Entry) -> bool:

@@ -1,8 +1,10 @@
-"""Turning what members type into comparable text: Slack markup, Unicode, case, punctuation, synonyms."""
+"""Turning what members type into comparable text: Unicode, case, punctuation, synonyms.
+
+Plain text only: each channel removes its own markup (Slack's `<@U…>`, Teams' `<at>…</at>`) before the brain sees it.
+"""
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -11,26 +13,15 @@ from collections.abc import Iterable, Mapping
 # and the cap keeps a 40,000-character paste as fast as a short question.
 MAX_QUESTION_CHARS = 600
 
-_SLACK_LINK = re.compile(r"<(https?://[^|>\s]*|mailto:[^|>\s]*)(?:\|([^>]*))?>")
-_SLACK_CHANNEL = re.compile(r"<#[A-Z0-9]+(?:\|([^>]*))?>")
-_SLACK_SPECIAL = re.compile(r"<[@!][^>]*>")
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 _APOSTROPHE = re.compile(r"['\u2018\u2019\u02bc`]")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 
 
-def strip_slack_markup(text: str) -> str:
-    """Remove mentions and broadcasts, keep the visible text of links and channels, undo &amp; escapes."""
-    text = _SLACK_LINK.sub(lambda m: m.group(2) or "", text)
-    text = _SLACK_CHANNEL.sub(lambda m: m.group(1) or "", text)
-    text = _SLACK_SPECIAL.sub(" ", text)
-    return html.unescape(text)
-
-
 def normalise(text: str) -> str:
-    """Lower-case words separated by single spaces; markup, accents on Latin letters and punctuation gone."""
-    text = strip_slack_markup(text[: MAX_QUESTION_CHARS * 2])[:MAX_QUESTION_CHARS]
+    """Lower-case words separated by single spaces; accents on Latin letters and punctuation gone."""
+    text = text[:MAX_QUESTION_CHARS]
     ascii_only = text.isascii()
     if not ascii_only:
         text = unicodedata.normalize("NFKC", text)

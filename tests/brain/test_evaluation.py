@@ -7,7 +7,7 @@ from collections import Counter
 from bot.brain.evaluation import FALLBACK_LABEL, evaluate, load_questions
 from tests.conftest import ROOT
 
-QUESTIONS = ROOT / "tests" / "eval" / "questions.yaml"
+QUESTIONS = ROOT / "tests" / "eval" / "tuning.yaml"
 
 
 def test_question_set_is_big_and_covers_every_entry(kb):

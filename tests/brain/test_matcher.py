@@ -107,8 +107,8 @@ def test_json_shape(tiny):
     assert all(set(c) == {"entry", "score"} for c in out["candidates"])
 
 
-@pytest.mark.parametrize("text", ["", "   ", "!!!", ":tada: :tada:", "<@U0002>", "<!channel>", "🙂🙂🙂"])
-def test_empty_or_markup_only_input_falls_back(tiny, text):
+@pytest.mark.parametrize("text", ["", "   ", "!!!", ":tada: :tada:", "🙂🙂🙂"])
+def test_empty_or_symbols_only_input_falls_back(tiny, text):
     m = tiny.match(text)
     assert m.outcome == FALLBACK and m.score == 0
 
@@ -136,7 +136,6 @@ def real(kb):
         ("how do i join the csp", "join-the-csp"),
         ("hello", "greeting"),
         ("thanks!", "thanks"),
-        ("help", "about-this-bot"),
         ("what can you do", "about-this-bot"),
     ],
 )

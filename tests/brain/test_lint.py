@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.brain.knowledge import check_knowledge, load_knowledge
-from bot.brain.markdown import parse_markdown
+from bot.brain.lint import check_knowledge, load_knowledge
 from bot.errors import KnowledgeError
-from tests.conftest import KNOWLEDGE
+from tests.conftest import FIXTURE_KNOWLEDGE, KNOWLEDGE
+
+TODAY = dt.date(2026, 11, 27)  # broken copies are checked on a fixed day: no test depends on today's date
 
 REQUIRED_IDS = """
 what-is-a-support-worker bands-overview band-2 band-3 band-4 band-5-support-roles pay-rates rebanding
@@ -22,8 +23,9 @@ insurance job-description-toolkit contact-csp about-this-bot
 """.split()
 
 
-def test_real_knowledge_base_has_every_required_entry(kb):
-    missing = [i for i in REQUIRED_IDS if i not in kb.by_id]
+def test_real_knowledge_base_has_every_required_entry(real_kb):
+    """Entry ids are contracts (buttons, the evaluation sets and other checks use them)."""
+    missing = [i for i in REQUIRED_IDS if i not in real_kb.by_id]
     assert missing == []
 
 
@@ -32,21 +34,10 @@ def test_real_knowledge_base_lints_clean():
     assert [str(p) for p in problems if p.level == "error"] == []
 
 
-def test_entries_follow_the_schema(kb):
-    for entry in kb.entries:
-        assert len(entry.alternates) >= 6, entry.id
-        assert entry.source, entry.id
-        assert entry.reviewed <= dt.date.today(), entry.id
-        if entry.kind == "answer":
-            assert entry.links and all(link.url.startswith("https://") for link in entry.links), entry.id
-            assert 1 <= len(entry.related) <= 4, entry.id
-            assert all(r in kb.by_id for r in entry.related), entry.id
-
-
-def test_answers_with_figures_say_until_when_they_hold(kb):
-    pay = kb.by_id["pay-rates"]
-    assert pay.valid_until is not None
-    assert "England" in pay.answer and "2026" in pay.answer
+def test_fixture_knowledge_base_lints_clean_on_any_day():
+    for day in (dt.date(2026, 12, 3), dt.date(2030, 6, 1)):
+        _, problems = check_knowledge(FIXTURE_KNOWLEDGE, today=day)
+        assert [str(p) for p in problems if p.level == "error"] == []
 
 
 def test_toolkit_link_comes_from_settings(kb):
@@ -61,20 +52,14 @@ def test_contact_details_come_from_settings(kb):
     assert kb.placeholders["csp_email"] in contact.answer
 
 
-def test_no_answer_links_to_a_blocked_mirror(kb):
-    blocked = ("thegovernmentsays.com", "scribd.com", "docplayer.net", "satanjewelry.com")
-    for entry in kb.entries:
-        urls = [link.url for link in entry.links] + parse_markdown(entry.answer).urls() + list(entry.source)
-        assert not [u for u in urls if any(b in u for b in blocked)], entry.id
-
-
-def test_christmas_closure_notice_spans_the_new_year(kb):
+def test_christmas_closure_notice_shows_from_its_lead_day_over_the_new_year(kb):
     notice = next(n for n in kb.notices if n.id == "csp-christmas-closure")
-    assert notice.in_force(dt.date(2026, 12, 25))
-    assert notice.in_force(dt.date(2027, 1, 2))
-    assert not notice.in_force(dt.date(2026, 12, 24))
-    assert not notice.in_force(dt.date(2027, 1, 3))
-    assert not notice.in_force(dt.date(2026, 7, 1))
+    assert notice.lead_days > 0
+    start = dt.date(2026, notice.start[0], notice.start[1])  # type: ignore[index]
+    assert notice.in_force(start - dt.timedelta(days=notice.lead_days))
+    assert not notice.in_force(start - dt.timedelta(days=notice.lead_days + 1))
+    assert notice.in_force(dt.date(2026, 12, 25)) and notice.in_force(dt.date(2027, 1, 2))
+    assert not notice.in_force(dt.date(2027, 1, 3)) and not notice.in_force(dt.date(2026, 7, 1))
 
 
 # --- broken copies -----------------------------------------------------------------------------------------
@@ -83,7 +68,7 @@ def test_christmas_closure_notice_spans_the_new_year(kb):
 @pytest.fixture
 def copy(tmp_path) -> Path:
     target = tmp_path / "knowledge"
-    shutil.copytree(KNOWLEDGE, target)
+    shutil.copytree(FIXTURE_KNOWLEDGE, target)
     return target
 
 
@@ -100,8 +85,8 @@ def _line_of(path: Path, needle: str) -> int:
     raise AssertionError(needle)
 
 
-def _errors(directory: Path) -> list[str]:
-    _, problems = check_knowledge(directory)
+def _errors(directory: Path, today: dt.date = TODAY) -> list[str]:
+    _, problems = check_knowledge(directory, today=today)
     return [str(p) for p in problems if p.level == "error"]
 
 
@@ -121,9 +106,9 @@ def test_unknown_related_id_names_file_line_and_entry(copy):
 
 
 def test_duplicate_id_is_an_error(copy):
-    _edit(copy / "roles.yaml", "- id: band-3\n", "- id: band-2\n")
+    _edit(copy / "roles.yaml", "- id: band-3\n", "- id: band-4\n")
     errors = _errors(copy)
-    assert any("entry 'band-2': duplicate id (also at knowledge/roles.yaml:" in e for e in errors), errors
+    assert any("entry 'band-4': duplicate id (also at knowledge/roles.yaml:" in e for e in errors), errors
 
 
 def test_misspelt_field_gets_a_suggestion(copy):
@@ -133,13 +118,13 @@ def test_misspelt_field_gets_a_suggestion(copy):
 
 
 def test_http_and_blocked_links_are_errors(copy):
-    network = copy / "network.yaml"
+    network = copy / "resources.yaml"
     text = network.read_text()
     first = text.index("url: https://")
     network.write_text(text[:first] + "url: http://www.csp.org.uk/plain" + text[text.index("\n", first) :])
     _edit(copy / "roles.yaml", "url: https://", "url: https://www.scribd.com/doc/1")
     errors = _errors(copy)
-    assert any("must be an https link" in e and e.startswith("knowledge/network.yaml:") for e in errors), errors
+    assert any("must be an https link" in e and e.startswith("knowledge/resources.yaml:") for e in errors), errors
     assert any("blocked mirror" in e and e.startswith("knowledge/roles.yaml:") for e in errors), errors
 
 
@@ -149,8 +134,8 @@ def test_link_outside_the_allowed_domains_is_an_error(copy):
 
 
 def test_same_alternate_under_two_entries_is_an_error(copy):
-    kb = load_knowledge(KNOWLEDGE)
-    taken = kb.by_id["band-2"].alternates[0]
+    kb = load_knowledge(FIXTURE_KNOWLEDGE)
+    taken = kb.by_id["band-4"].alternates[0]
     roles = copy / "roles.yaml"
     text = roles.read_text()
     start = text.index("- id: band-3\n")
@@ -158,9 +143,7 @@ def test_same_alternate_under_two_entries_is_an_error(copy):
     eol = text.index("\n", alt)
     roles.write_text(text[: eol + 1] + f'      - "{taken.upper()}!"\n' + text[eol + 1 :])
     errors = _errors(copy)
-    assert any(f"entry 'band-3': alternate '{taken.upper()}!' is also under entry 'band-2'" in e for e in errors), (
-        errors
-    )
+    assert any("is also under entry" in e and "'band-3'" in e and "'band-4'" in e for e in errors), errors
 
 
 def test_valid_until_in_the_past_is_an_error(copy):
@@ -185,17 +168,17 @@ def test_unknown_placeholder_is_an_error(copy):
 
 
 def test_yaml_syntax_error_names_the_line(copy):
-    path = copy / "network.yaml"
+    path = copy / "resources.yaml"
     lines = path.read_text().splitlines()
     lines.insert(5, "  - id: [unclosed")
     path.write_text("\n".join(lines) + "\n")
     errors = _errors(copy)
-    assert any(e.startswith("knowledge/network.yaml:") and "not valid YAML" in e for e in errors), errors
+    assert any(e.startswith("knowledge/resources.yaml:") and "not valid YAML" in e for e in errors), errors
 
 
 def test_stale_review_is_a_warning_not_an_error(copy):
-    _edit(copy / "roles.yaml", "reviewed: 2026-11-27", "reviewed: 2024-01-02")
-    _, problems = check_knowledge(copy, today=dt.date(2026, 11, 27))
+    _edit(copy / "roles.yaml", "reviewed: 2026-11-01", "reviewed: 2024-01-02")
+    _, problems = check_knowledge(copy, today=TODAY)
     assert [p for p in problems if p.level == "warning" and "not reviewed since 2024-01-02" in p.message]
     assert not [p for p in problems if p.level == "error"]
 
