@@ -9,8 +9,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.brain.knowledge import DEFAULT_DIR, KnowledgeBase, check_knowledge, load_knowledge
+from bot.brain.knowledge import KnowledgeBase
+from bot.brain.lint import DEFAULT_DIR, check_knowledge, load_knowledge
 from bot.errors import ConfigError, KnowledgeError
+
+
+def _settings(args, **kwargs):
+    """Every setting from the environment (KNOWLEDGE_DIR, DATABASE_URL...); a bad one stops with its name."""
+    from bot.config import Settings
+
+    try:
+        return Settings.from_env(os.environ, **kwargs)
+    except ConfigError as exc:
+        print(f"physio-career: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _knowledge_dir(args) -> Path:
@@ -32,77 +44,81 @@ def _answerer(args):
     return Answerer(_load(args))
 
 
+def _nation(args):
+    """--nation NAME, checked."""
+    from bot.brain.nations import NATIONS, parse_nation
+
+    if not getattr(args, "nation", None):
+        return None
+    nation = parse_nation(args.nation)
+    if nation is None:
+        print(f"physio-career: --nation must be one of {', '.join(NATIONS)}, got {args.nation!r}", file=sys.stderr)
+        raise SystemExit(2)
+    return nation
+
+
+def _assistant(args, *, record: bool):
+    from bot.conversation import Assistant
+
+    recorder = _recorder(args) if record else None
+    return Assistant(_answerer(args), recorder)
+
+
+def reply_json(reply) -> dict:
+    """The `ask --json` contract: outcome, entry, score, candidates, nation (or null), guard (or null)."""
+    candidates = reply.match.candidates if reply.match is not None else ()
+    return {
+        "outcome": reply.outcome,
+        "entry": reply.entry_id if reply.outcome == "answer" else None,
+        "score": reply.score,
+        "candidates": [{"entry": c.entry_id, "score": c.score} for c in candidates],
+        "nation": reply.nation,
+        "guard": reply.guard,
+    }
+
+
 # --- ask --------------------------------------------------------------------------------------------------
 def cmd_ask(args) -> int:
+    from bot.conversation import Member
     from bot.terminal import render_text
 
-    answerer = _answerer(args)
-    recorder = _recorder(args)
+    nation = _nation(args)
+    assistant = _assistant(args, record=not args.json)
+    member = Member(nation=nation)
     questions = args.question
     if questions == ["-"]:
         stream = (line.rstrip("\n") for line in sys.stdin)
     else:
         stream = iter([" ".join(questions)])
     for question in stream:
+        answered = assistant.ask(question, "cli", member)
         if args.json:
-            match = answerer.matcher.match(question)
-            print(json.dumps(match.as_json()), flush=True)
+            print(json.dumps(reply_json(answered.reply)), flush=True)
         else:
-            reply = answerer.reply(question)
-            print(render_text(reply), flush=True)
-            if recorder is not None:
-                recorder.record_question("cli", question, reply)
+            print(render_text(answered.reply), flush=True)
     return 0
 
 
 def _recorder(args):
-    """The curators' log, only when DATABASE_URL is set for the CLI (it is on by default for Slack)."""
+    """The curators' log, only when DATABASE_URL is set for the CLI (it is on by default for the channels)."""
     if not os.environ.get("DATABASE_URL"):
         return None
+    settings = _settings(args)
     try:
-        from bot.config import Settings
         from bot.curators_log import open_recorder
 
-        return open_recorder(Settings.from_env(os.environ, require_slack=False))
+        return open_recorder(settings)
     except Exception as exc:  # storage must never stop an answer
-        print(f"physio-career: not recording questions: {exc}", file=sys.stderr)
+        print(f"physio-career: not recording questions: {type(exc).__name__}", file=sys.stderr)
         return None
 
 
 # --- chat -------------------------------------------------------------------------------------------------
 def cmd_chat(args) -> int:
-    from bot.terminal import render_text
+    from bot.terminal import Chat
 
-    answerer = _answerer(args)
-    recorder = _recorder(args) if args.record else None
-    out = sys.stdout
-    print(
-        f"physio-career: {len(answerer.kb)} answers loaded. Ask a career question, type 'help' for the topics, "
-        "or 'quit' to leave.",
-        file=out,
-    )
-    last = None
-    last_ref = None
-    while True:
-        try:
-            question = input("\nyou> ")
-        except (EOFError, KeyboardInterrupt):
-            print(file=out)
-            return 0
-        q = question.strip()
-        if q.lower() in {"quit", "exit", "bye", ":q"}:
-            return 0
-        if last is not None and last.candidates and q.isdigit() and 1 <= int(q) <= len(last.candidates):
-            choice = last.candidates[int(q) - 1]
-            reply = answerer.entry_reply(answerer.kb.by_id[choice.entry_id])
-            if recorder is not None:
-                recorder.record_choice(last_ref, choice.entry_id, surface="chat")
-        else:
-            reply = answerer.reply(q)
-            if recorder is not None:
-                last_ref = recorder.record_question("chat", q, reply)
-        print("\n" + render_text(reply), file=out, end="")
-        last = reply
+    assistant = _assistant(args, record=args.record)
+    return Chat(assistant, nation=_nation(args)).run(input, sys.stdout)
 
 
 # --- topics -----------------------------------------------------------------------------------------------
@@ -153,40 +169,41 @@ def cmd_eval(args) -> int:
 
 # --- serve / run ------------------------------------------------------------------------------------------
 def cmd_serve(args) -> int:
-    from bot.config import Settings
     from bot.server import serve
 
-    try:
-        mode = "http" if args.http else "socket" if args.socket else None
-        settings = Settings.from_env(os.environ, mode=mode, port=args.port)
-    except ConfigError as exc:
-        print(f"physio-career: {exc}", file=sys.stderr)
+    mode = "http" if args.http else "socket" if args.socket else None
+    settings = _settings(args, mode=mode, port=args.port)
+    if settings.mode == "cli":
+        print(
+            "physio-career: no channel is configured: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (or "
+            "SLACK_APP_TOKEN), or the Teams variables; see README.md, 'Settings'",
+            file=sys.stderr,
+        )
         return 2
     return serve(settings, _load(args))
 
 
 def cmd_run(args) -> int:
-    from bot.config import slack_configured
-
-    if slack_configured(os.environ):
+    settings = _settings(args)  # a half-configured channel stops here, naming the missing variable
+    if settings.mode != "cli":
         args.http = args.socket = False
         args.port = None
         return cmd_serve(args)
     print(
-        "No Slack credentials found (SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET), so here is "
-        "the terminal chat.\nTo connect Slack, see README.md, 'Connect it to Slack'.\n"
+        "No channel is configured (no SLACK_BOT_TOKEN and no Teams variables), so here is the terminal chat.\n"
+        "To connect Slack or Teams, see README.md, 'Settings'.\n"
     )
     args.record = True
+    args.nation = None
     return cmd_chat(args)
 
 
 # --- report -----------------------------------------------------------------------------------------------
 def cmd_report(args) -> int:
-    from bot.config import Settings
     from bot.curators_log import StorageError, open_store
     from bot.curators_log.report import build_report, render_report
 
-    settings = Settings.from_env(os.environ, require_slack=False)
+    settings = _settings(args)
     try:
         store = open_store(settings)
         report = build_report(store, since=args.since)
@@ -202,16 +219,26 @@ def build_parser() -> argparse.ArgumentParser:
         prog="physio-career",
         description="Career answers for UK physiotherapy support workers.",
     )
-    parser.add_argument("--knowledge", metavar="DIR", help="knowledge folder (default: $KNOWLEDGE_DIR or knowledge/)")
+    parser.add_argument(
+        "--knowledge",
+        metavar="DIR",
+        help=f"knowledge folder (default: $KNOWLEDGE_DIR, else {DEFAULT_DIR})",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("ask", help="answer one question (or one per line from stdin with '-')")
     p.add_argument("--json", action="store_true", help="print the match as one JSON object per question")
+    p.add_argument(
+        "--nation", metavar="NAME", help="answer for this UK nation (england, scotland, wales, northern-ireland)"
+    )
     p.add_argument("question", nargs="+", help="the question, or '-' to read one per line from standard input")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="chat in the terminal")
     p.add_argument("--record", action="store_true", help="record questions in the curators' log")
+    p.add_argument(
+        "--nation", metavar="NAME", help="answer for this UK nation (england, scotland, wales, northern-ireland)"
+    )
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("topics", help="list the entries by topic, with their shortcuts")
@@ -229,13 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="do not list the misses")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("serve", help="run the Slack app (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)")
-    p.add_argument("--http", action="store_true", help="force HTTP mode")
+    p = sub.add_parser("serve", help="run the configured channels (Slack Socket Mode if SLACK_APP_TOKEN is set)")
+    p.add_argument("--http", action="store_true", help="the web server: Slack over HTTP and/or Teams")
     p.add_argument("--socket", action="store_true", help="force Socket Mode")
     p.add_argument("--port", type=int, help="HTTP port (default $PORT or 3000)")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("run", help="Slack when configured, otherwise the terminal chat (what `make run` does)")
+    p = sub.add_parser("run", help="the configured channels, otherwise the terminal chat (what `make run` does)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("report", help="what members asked that the bot could not answer, and the feedback")

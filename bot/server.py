@@ -1,144 +1,136 @@
-"""Run the Slack app: Socket Mode, or HTTP behind gunicorn (never Bolt's development server).
+"""Run the server: every configured channel on one aiohttp application (HTTP), or Slack over Socket Mode.
 
-HTTP mode serves `POST /slack/events` (commands, events and interactivity alike) and `GET /healthz`; anything
-else is 404. Each gunicorn worker builds its own app and recorder after the fork, so no database connection
-is shared between processes; the knowledge base is loaded once, before the fork.
+HTTP runs under gunicorn with aiohttp's worker class (`WEB_CONCURRENCY` processes, never a development server).
+The knowledge base is loaded once, before the fork; each worker builds its own services (the curators' log and
+its database connections) after it. On SIGTERM (every Heroku restart) both modes finish the replies in hand,
+within a grace period, before they exit.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
-from collections.abc import Callable, Iterable
-from typing import Any
+import signal
+import sys
 
 from bot.brain.knowledge import KnowledgeBase
+from bot.channels import ChannelError, channel_class
 from bot.config import Settings, configure_logging
-from bot.curators_log.recorder import NullRecorder, Recorder
-from bot.slack.ids import EVENTS_PATH, HEALTH_PATH
+from bot.runtime import Services
 
 log = logging.getLogger(__name__)
-
-WSGIApp = Callable[[dict, Callable[..., Any]], Iterable[bytes]]
-
-
-def make_wsgi_app(app, kb: KnowledgeBase) -> WSGIApp:
-    """A WSGI app: POST /slack/events -> Bolt; GET /healthz -> 200 {"status": "ok", "entries": N}; else 404."""
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
-
-    handler = SlackRequestHandler(app, path=EVENTS_PATH)
-    health = json.dumps({"status": "ok", "entries": len(kb)}).encode()
-
-    def wsgi_app(environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO") or "/"
-        method = (environ.get("REQUEST_METHOD") or "GET").upper()
-        if path == EVENTS_PATH and method == "POST":
-            return handler(environ, start_response)
-        if path == HEALTH_PATH and method in ("GET", "HEAD"):
-            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(health)))])
-            return [b"" if method == "HEAD" else health]
-        body = b'{"error": "not found"}'
-        start_response("404 Not Found", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-        return [body]
-
-    return wsgi_app
+GRACE_SECONDS = 20  # Heroku gives 30 s between SIGTERM and SIGKILL
 
 
-def open_recorder(settings: Settings) -> Recorder:
-    """The curators' log and the shared de-duplication store; NullRecorder when storage is unavailable."""
+def _warn_about_test_modes(settings: Settings) -> None:
+    teams = settings.teams
+    if teams is not None and teams.anonymous:
+        log.warning("Teams: ANONYMOUS_ALLOWED is on: requests without a token are accepted (local testing only)")
+    if teams is not None and teams.allow_any_service_url:
+        log.warning("Teams: TEAMS_ALLOW_ANY_SERVICE_URL is on: replies may go to any host (tests only)")
+
+
+async def start_channels(settings: Settings, services: Services, *, check: bool = True) -> list:
+    channels = [channel_class(name)(settings, services) for name in settings.channels]
+    if check:
+        for channel in channels:
+            await channel.start()
+    return channels
+
+
+async def web_app(settings: Settings, kb: KnowledgeBase, services: Services | None = None, *, check: bool = True):
+    """The aiohttp application with every configured channel; raises ChannelError when one cannot start.
+
+    `check=False` skips the credential checks (gunicorn's master has made them once, before the fork).
+    """
+    from bot.web import build_web_app
+
+    services = services or Services(settings, kb)
+    if settings.slack is not None and not settings.slack.signing_secret:
+        log.warning("Slack has no SLACK_SIGNING_SECRET, so it is not served over HTTP (use serve --socket)")
+    channels = await start_channels(settings, services, check=check)
+    return build_web_app(services, channels, grace=GRACE_SECONDS)
+
+
+async def check_channels(settings: Settings, kb: KnowledgeBase) -> str | None:
+    """Check every channel's credentials once; a message for a person when one cannot start."""
+    services = Services(settings, kb, recorder=_NoLog())
     try:
-        from bot.curators_log import open_recorder as open_storage
-    except ImportError:
-        log.warning("no storage module: questions are not recorded and retries are de-duplicated per process")
-        return NullRecorder()
-    try:
-        return open_storage(settings)
-    except Exception as exc:  # a database problem must not stop members getting answers
-        log.error("could not open the database (%s); running without the curators' log", type(exc).__name__)
-        log.debug("database error detail", exc_info=True)
-        return NullRecorder()
-
-
-def _reporter(recorder: Recorder) -> Callable[[], str] | None:
-    report_text = getattr(recorder, "report_text", None)
-    if report_text is None:
-        return None
-    return lambda: report_text(since="30d")
-
-
-def build_app(settings: Settings, kb: KnowledgeBase):
-    from bot.slack.app import create_app
-
-    recorder = open_recorder(settings)
-    return create_app(settings, kb, recorder=recorder, reporter=_reporter(recorder))
-
-
-def _check_slack(settings: Settings) -> str | None:
-    """Ask Slack (auth.test) whether the bot token works; a message for a person if not."""
-    from slack_sdk import WebClient
-    from slack_sdk.errors import SlackApiError
-
-    try:
-        WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=15).auth_test()
-    except SlackApiError as exc:
-        error = exc.response.get("error") if exc.response is not None else "unknown error"
-        return f"Slack did not accept SLACK_BOT_TOKEN ({error}); check it in the app's OAuth & Permissions page"
-    except Exception as exc:
-        return f"could not reach Slack at {settings.slack_api_url} ({type(exc).__name__}: {exc})"
+        await start_channels(settings, services)
+    except ChannelError as exc:
+        return str(exc)
     return None
 
 
+class _NoLog:
+    """The credential check needs no curators' log."""
+
+    def close(self) -> None:
+        return None
+
+
 def serve(settings: Settings, kb: KnowledgeBase) -> int:
-    """Run until stopped; return the exit code. Socket Mode when settings.mode == "socket", otherwise HTTP."""
+    """Run until stopped; return the exit code."""
     configure_logging(settings.log_level)
-    problem = _check_slack(settings)
-    if problem:
-        log.error("physio-career: cannot start: %s", problem)
-        return 2
+    _warn_about_test_modes(settings)
     if settings.mode == "socket":
-        return _serve_socket(settings, kb)
+        return asyncio.run(_serve_socket(settings, kb))
     return _serve_http(settings, kb)
 
 
-def _serve_socket(settings: Settings, kb: KnowledgeBase) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-    from slack_sdk.errors import SlackApiError
+async def _serve_socket(settings: Settings, kb: KnowledgeBase) -> int:
+    from bot.slack.channel import SlackChannel
 
-    app = build_app(settings, kb)
-    handler = SocketModeHandler(app, settings.slack_app_token)
-    log.info("physio-career: %d entries; connecting to Slack in Socket Mode", len(kb))
+    services = Services(settings, kb)
+    channel = SlackChannel(settings, services)
     try:
-        handler.start()
-    except SlackApiError as exc:
-        error = exc.response.get("error") if exc.response is not None else "unknown error"
+        await channel.start()
+        await channel.check_app_token()
+        log.info("physio-career: %d entries; connecting to Slack in Socket Mode", len(kb))
+        await channel.connect_socket()
+    except ChannelError as exc:
+        log.error("physio-career: cannot start: %s", exc)
+        services.close()
+        return 2
+    except Exception as exc:
         log.error(
             "physio-career: cannot start: Slack did not accept SLACK_APP_TOKEN (%s); it needs the "
             "connections:write scope and Socket Mode turned on",
-            error,
+            type(exc).__name__,
         )
+        services.close()
         return 2
-    except KeyboardInterrupt:
-        log.info("physio-career: stopping")
-    finally:
-        handler.close()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("physio-career: stopping: finishing the replies in hand")
+    await services.inflight.drain(GRACE_SECONDS)
+    await channel.stop()
+    services.close()
     return 0
 
 
 def _serve_http(settings: Settings, kb: KnowledgeBase) -> int:
     from gunicorn.app.base import BaseApplication
 
+    problem = asyncio.run(check_channels(settings, kb))
+    if problem:
+        log.error("physio-career: cannot start: %s", problem)
+        return 2
+
     class Server(BaseApplication):
         def load_config(self) -> None:
             options = {
                 "bind": f"0.0.0.0:{settings.port}",
                 "workers": settings.web_concurrency,
-                "threads": settings.threads,
-                "worker_class": "gthread",
+                "worker_class": "aiohttp.GunicornWebWorker",
                 "timeout": 30,
-                "graceful_timeout": 10,
+                "graceful_timeout": GRACE_SECONDS + 5,
                 "keepalive": 5,
                 "loglevel": settings.log_level.lower(),
-                "accesslog": "-" if settings.log_level == "DEBUG" else None,
+                "accesslog": None,  # request lines hold nothing useful and cost a write each
                 "proc_name": "physio-career",
                 "control_socket_disable": True,
             }
@@ -146,17 +138,23 @@ def _serve_http(settings: Settings, kb: KnowledgeBase) -> int:
                 if key in self.cfg.settings:
                     self.cfg.set(key, value)
 
-        def load(self) -> WSGIApp:
-            # runs in each worker after the fork: its own app, client and database connection
-            return make_wsgi_app(build_app(settings, kb), kb)
+        def load(self):
+            async def factory():
+                # runs in each worker after the fork: its own services and database connections
+                try:
+                    return await web_app(settings, kb, check=False)
+                except ChannelError as exc:
+                    log.error("physio-career: cannot start: %s", exc)
+                    sys.exit(4)  # gunicorn stops when a worker cannot boot
+
+            return factory
 
     log.info(
-        "physio-career: %d entries; HTTP on port %d, %d worker(s) x %d thread(s); Slack posts to %s",
+        "physio-career: %d entries; HTTP on port %d, %d worker(s); serving %s",
         len(kb),
         settings.port,
         settings.web_concurrency,
-        settings.threads,
-        EVENTS_PATH,
+        ", ".join(settings.channels) or "no channel",
     )
     try:
         Server().run()

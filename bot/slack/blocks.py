@@ -14,9 +14,10 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot import wording
 from bot.brain.markdown import Document, Span, render, to_plain
+from bot.brain.nations import LABELS, NATIONS
 from bot.brain.reply import ANSWER, CLARIFY, HELP, Reply, Suggestion, TopicSummary
-from bot.brain.text import strip_slack_markup
 from bot.slack import ids
 
 # Slack's limits (Block Kit reference).
@@ -52,19 +53,17 @@ HOW_TO_ASK = (
     "• Mention me in a channel and I answer in a thread.\n"
     f"• `{ids.COMMAND} help` lists the topics and shortcuts."
 )
-APOLOGY = "Sorry, something went wrong on my side and I couldn't answer that. Please try again in a minute."
 NOT_IN_CHANNEL = (
     "I can't post in this conversation because I'm not in it. In a channel, invite me with "
     "`/invite @physio-career` and press *Share in channel* again; anywhere else, copy the answer."
 )
-REPORT_REFUSED = "Sorry, the report is only for the Associates Network curators."
-REPORT_UNAVAILABLE = "The report is not available: this app is not connected to the curators' database."
-REPORT_FAILED = "Sorry, the report could not be built just now. The error has been logged."
-THANKS_UP = "Thanks for the feedback: glad it helped."
-THANKS_DOWN = (
-    "Thanks for telling us. The curators review answers that weren't helpful. For help from a person, "
-    "contact CSP enquiries, or your local CSP steward for a problem at work."
-)
+# the words every channel shares
+APOLOGY = wording.APOLOGY
+REPORT_REFUSED = wording.REPORT_REFUSED
+REPORT_UNAVAILABLE = wording.REPORT_UNAVAILABLE
+REPORT_FAILED = wording.REPORT_FAILED
+THANKS_UP = wording.THANKS_UP
+THANKS_DOWN = wording.THANKS_DOWN
 
 
 # --- text ---------------------------------------------------------------------------------------------------
@@ -74,8 +73,11 @@ def escape(text: str) -> str:
 
 
 def echo(text: str, limit: int = MAX_ECHO) -> str:
-    """A member's text made safe to show back: Slack markup removed (mentions, broadcasts), escaped, capped."""
-    plain = " ".join(strip_slack_markup(text[: limit * 20]).split())
+    """A member's (plain) text made safe to show back: escaped, so it can never ping anyone, and capped.
+
+    Shown in a `plain_text` element, so `*bold*`, `_italic_`, `~strike~` and backticks stay as typed.
+    """
+    plain = " ".join(text[: limit * 20].split())  # already plain: the listeners removed Slack's markup
     if len(plain) > limit:
         plain = plain[: limit - 1].rstrip() + "…"
     return escape(plain)
@@ -309,14 +311,25 @@ def reply_message(
         top.append(_context([f"Shared by <@{escape(shared_by)}>"], ids.BLOCK_SHARED_BY))
     asked = echo(question) if question else ""
     if asked:
-        top.append(_context([f"You asked: _{asked}_"], ids.BLOCK_ASKED))
+        top.append(
+            {
+                "type": "context",
+                "block_id": ids.BLOCK_ASKED,
+                "elements": [
+                    {"type": "plain_text", "text": clip(f"You asked: {asked}", MAX_SECTION_TEXT), "emoji": False}
+                ],
+            }
+        )
     top += _notice_blocks(reply.notices)
+    if reply.stale is not None:
+        top += [_section(":hourglass: " + p, f"stale_{i}") for i, p in enumerate(split_text(mrkdwn(reply.stale)))]
 
     bottom: list[Block] = []
     if reply.outcome == CLARIFY:
         buttons = _suggestion_buttons(reply.candidates, ids.ACTION_CHOOSE, ref)
         buttons.append(_button("None of these", ids.ACTION_NONE, value=ids.pack(ref=ref)))
         bottom += _actions(buttons, ids.BLOCK_CANDIDATES)
+    bottom += _nation_blocks(reply, ref)
     link_buttons = _link_buttons(reply)
     if link_buttons:
         bottom += _actions(link_buttons, ids.BLOCK_LINKS)
@@ -361,6 +374,26 @@ def reply_message(
     return {"text": text, "blocks": blocks}
 
 
+def _nation_blocks(reply: Reply, ref: str | None) -> list[Block]:
+    """Which nation the answer holds for; when it was assumed, the other nations as buttons."""
+    if reply.nation is None:
+        return []
+    label = LABELS[reply.nation]
+    if not (reply.nation_assumed and reply.other_nations):
+        note = f"This answer is for *{escape(label)}*. Type `{ids.COMMAND} nation` to change your nation."
+        return [_context([note], ids.BLOCK_NATION)]
+    buttons = [
+        _button(
+            LABELS[n],
+            ids.numbered(ids.ACTION_NATION, i),
+            value=ids.pack(entry=reply.entry_id, ref=ref, nation=n),
+        )
+        for i, n in enumerate(reply.other_nations)
+    ]
+    note = f"This answer is for *{escape(label)}*. The rules differ in the other UK nations:"
+    return [_context([note], f"{ids.BLOCK_NATION}_label"), *_actions(buttons, ids.BLOCK_NATION)]
+
+
 def topic_message(topic: TopicSummary, notices: Sequence[Document] = (), *, ref: str | None = None) -> Message:
     """The questions of one topic area as buttons (what a topic button opens)."""
     blocks: list[Block] = [_header(topic.title)]
@@ -386,7 +419,8 @@ def thanks_message(helpful: bool) -> Message:
 
 def report_message(report: str) -> Message:
     """The curators' report (plain text) as preformatted sections."""
-    safe = escape(report.strip()) or "Nothing to report yet."
+    # a member's triple backticks must not close the code block: backticks are shown as a look-alike
+    safe = escape(report.strip()).replace("`", "\u02cb") or "Nothing to report yet."
     pieces = split_text(safe, MAX_SECTION_TEXT - 8)
     blocks = [_header("physio-career report")]
     blocks += [_section(f"```{p}```", f"{ids.BLOCK_ANSWER}_{i}") for i, p in enumerate(pieces[: MAX_BLOCKS - 1])]
@@ -402,6 +436,7 @@ def home_view(
     reply: Reply | None = None,
     ref: str | None = None,
     thanks: bool | None = None,
+    nation: str | None = None,
 ) -> dict[str, Any]:
     """The App Home tab: what the bot does, how to ask, current notices, a button per topic area; below them
     the questions of the topic picked (`topic`) or the answer picked (`reply`), since a click on Home answers
@@ -413,6 +448,7 @@ def home_view(
     ]
     blocks += _notice_blocks(notices)
     blocks.append({"type": "divider"})
+    blocks += _home_nation(nation)
     blocks.append(_section("*Topics*: pick one to see its questions.", f"{ids.BLOCK_TOPICS}_label"))
     blocks += _actions(_topic_buttons(topics, None), ids.BLOCK_TOPICS)
     if topic is not None:
@@ -427,6 +463,26 @@ def home_view(
         if thanks is not None:
             blocks.append(_context([escape(THANKS_UP if thanks else THANKS_DOWN)], ids.BLOCK_THANKS))
     return {"type": "home", "blocks": blocks[:MAX_HOME_BLOCKS]}
+
+
+def _home_nation(nation: str | None) -> list[Block]:
+    """Home offers the member's nation as a choice: pay, apprenticeships and funding differ between them."""
+    if nation in LABELS:
+        text = f"*Your nation*: {escape(LABELS[nation])}. Answers that differ by nation are given for it."
+    else:
+        text = "*Your nation*: not set. Pick one and answers that differ by nation are given for it."
+    buttons = [
+        _button(
+            LABELS[n],
+            ids.numbered(ids.ACTION_SET_NATION, i),
+            value=ids.pack(nation=n),
+            style="primary" if n == nation else "",
+        )
+        for i, n in enumerate(NATIONS)
+    ]
+    if nation in LABELS:
+        buttons.append(_button("Forget it", ids.numbered(ids.ACTION_SET_NATION, len(buttons)), value="{}"))
+    return [_section(text, f"{ids.BLOCK_NATION}_home"), *_actions(buttons, f"{ids.BLOCK_NATION}_home_choices")]
 
 
 def _embedded(blocks: list[Block]) -> list[Block]:

@@ -7,8 +7,11 @@ cannot drift apart. Several buttons of one kind in a message get a numbered acti
 
 from __future__ import annotations
 
-import json
 import re
+
+from bot.conversation.buttons import NONE_OF_THESE, pack, unpack
+
+__all__ = ["NONE_CHOICE", "pack", "unpack"]
 
 COMMAND = "/physio-career"
 EVENTS_PATH = "/slack/events"
@@ -23,6 +26,8 @@ ACTION_FEEDBACK_UP = "feedback_up"
 ACTION_FEEDBACK_DOWN = "feedback_down"
 ACTION_SHARE = "share_answer"  # re-post an ephemeral answer in the channel
 ACTION_LINK = "open_link"  # a link button; Slack opens the URL, we only acknowledge the click
+ACTION_NATION = "answer_for_nation"  # the same answer for another UK nation
+ACTION_SET_NATION = "set_nation"  # the Home tab's nation choice (an empty value forgets it)
 
 # Block ids.
 BLOCK_TITLE = "title"
@@ -40,11 +45,10 @@ BLOCK_FEEDBACK = "feedback"
 BLOCK_THANKS = "thanks"
 BLOCK_HOME_INTRO = "home_intro"
 BLOCK_HOME_HOW = "home_how"
+BLOCK_NATION = "nation"
 
-# The entry id recorded as the member's choice when they press "None of these".
-NONE_CHOICE = "none-of-these"
-
-# Slack's limits on what we send.
+# What a button carries is the conversation core's business (bot.conversation.buttons).
+NONE_CHOICE = NONE_OF_THESE
 MAX_VALUE = 2000
 
 
@@ -56,24 +60,3 @@ def numbered(action_id: str, n: int) -> str:
 def pattern(action_id: str) -> re.Pattern[str]:
     """Matches `action_id` and its numbered forms, for registering one listener for all of them."""
     return re.compile(rf"^{re.escape(action_id)}(?::\d+)?$")
-
-
-def pack(*, entry: str | None = None, ref: str | None = None, topic: str | None = None) -> str:
-    """A button value: which entry or topic it opens and the question it follows (the recorder's ref)."""
-    data = {k: v for k, v in (("e", entry), ("r", ref), ("t", topic)) if v}
-    value = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    if len(value) > MAX_VALUE and "r" in data:  # a ref is a convenience; never let it break the button
-        data.pop("r")
-        value = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    return value[:MAX_VALUE]
-
-
-def unpack(value: str | None) -> dict[str, str]:
-    """The fields of a button value; {} for anything we did not write (old or tampered buttons)."""
-    try:
-        data = json.loads(value or "")
-    except ValueError:
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {k: v for k, v in data.items() if k in ("e", "r", "t") and isinstance(v, str)}

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from slack_bolt import BoltRequest
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.curators_log.recorder import NullRecorder
 
@@ -60,6 +60,7 @@ class Canned:
     status: int = 200
     body: dict[str, Any] | str = field(default_factory=lambda: {"ok": True})
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to hang before answering (a slow or stuck Web API)
 
 
 class SlackApiStandIn:
@@ -120,6 +121,12 @@ class SlackApiStandIn:
         with self._lock:
             self._overrides.setdefault(method, []).append((Canned(status, body, headers), times))
 
+    def hang(self, method: str, seconds: float, *, times: int | None = None) -> None:
+        """Make `method` take `seconds` before it answers (ok), e.g. a stuck chat.postMessage."""
+        ok = AUTH_TEST if method == "auth.test" else {"ok": True, "channel": "D0001", "ts": f"{time.time():.6f}"}
+        with self._lock:
+            self._overrides.setdefault(method, []).append((Canned(200, ok, delay=seconds), times))
+
     # asserting -------------------------------------------------------------------------------------------
     def calls_to(self, method: str) -> list[Call]:
         """Calls to a Web API method ("chat.postMessage") or to response URLs ("hooks")."""
@@ -166,6 +173,8 @@ class SlackApiStandIn:
             self.calls.append(Call(path, body, headers))
             self._changed.notify_all()
             canned = self._canned(path)
+        if canned.delay:
+            time.sleep(canned.delay)
         payload = canned.body if isinstance(canned.body, str) else json.dumps(canned.body)
         data = payload.encode()
         request.send_response(canned.status)
@@ -252,10 +261,10 @@ class Wire:
 
     def request(
         self, *, secret: str = SIGNING_SECRET, ts: int | None = None, headers: dict[str, str] | None = None
-    ) -> BoltRequest:
+    ) -> AsyncBoltRequest:
         all_headers = signed_headers(self.raw, secret=secret, ts=ts, content_type=self.content_type)
         all_headers.update(headers or {})
-        return BoltRequest(body=self.raw, headers=all_headers)
+        return AsyncBoltRequest(body=self.raw, headers=all_headers)
 
 
 # --- payload builders -------------------------------------------------------------------------------------
@@ -280,6 +289,11 @@ def _event(payload: str, text: str, event_id: str | None, changes: dict[str, Any
     envelope["event"].update(changes)
     envelope["event_id"] = event_id or f"Ev{abs(hash((text, time.monotonic_ns()))) % 10**10:010d}"
     return envelope
+
+
+def button_data(value: str) -> dict:
+    """What a button carries, as the tests read it (the app checks it with bot.conversation.unpack)."""
+    return json.loads(value)
 
 
 def find_button(blocks: list[dict], action_prefix: str, *, text: str | None = None) -> tuple[dict, dict]:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from bot import wording
 from bot.slack import blocks as render
 from bot.slack import ids
 from tests.slack.conftest import question_for
-from tests.slack.fakes import click, dm_event, find_button, load_json, mention_event
+from tests.slack.fakes import button_data, click, dm_event, find_button, load_json, mention_event
 
 
 def posted_message(call) -> dict:
@@ -20,13 +23,15 @@ def posted_message(call) -> dict:
     }
 
 
-def test_related_question_in_a_dm_is_answered_in_the_dm(slack, recorder):
-    response = slack.action(load_json("block_actions.json"))  # a related-question button under a DM answer
+def test_related_question_in_a_dm_is_answered_in_the_dm(slack, recorder, kb):
+    payload = load_json("block_actions.json")  # a related-question button under a DM answer
+    payload["actions"][0]["value"] = json.dumps({"e": "band-4", "r": "q0"})
+    response = slack.action(payload)
     assert response.status == 200
     posted = slack.api.last("chat.postMessage")
     assert posted.body["channel"] == "D0001" and posted.body.get("thread_ts") is None
-    assert posted.blocks[0]["text"]["text"] == "How does Agenda for Change banding work for support workers?"
-    assert recorder.questions[-1][:3] == ("button", posted.blocks[0]["text"]["text"], "bands-overview")
+    assert posted.blocks[0]["text"]["text"] == kb.by_id["band-4"].question
+    assert recorder.questions[-1][:3] == ("button", posted.blocks[0]["text"]["text"], "band-4")
     assert recorder.choices == []  # a related question is not a correction of the match
     assert slack.api.calls_to("hooks") == []
 
@@ -55,7 +60,7 @@ def test_clarify_choice_on_an_ephemeral_answer_stays_ephemeral_and_is_recorded(s
     asked = slack.json(slack.command(question_for(answerer, "clarify")))
     assert asked["blocks"][0]["text"]["text"] == "Did you mean..."
     button, block = find_button(asked["blocks"], ids.ACTION_CHOOSE)
-    chosen = ids.unpack(button["value"])["e"]
+    chosen = button_data(button["value"])["e"]
     response = slack.action(click(button, block, where="ephemeral", hooks_base=slack.api.url))
     assert response.status == 200
     hook = slack.api.last("hooks")
@@ -79,7 +84,7 @@ def test_none_of_these_falls_back_and_is_recorded(slack, recorder, answerer):
     assert recorder.choices == [("q1", ids.NONE_CHOICE, "U0001")]
     # its topic buttons still point at the question the member asked
     topic, _ = find_button(fallback.blocks, ids.ACTION_TOPIC)
-    assert ids.unpack(topic["value"])["r"] == "q1"
+    assert button_data(topic["value"])["r"] == "q1"
 
 
 def test_topic_then_question_from_help(slack, recorder, answerer):
@@ -147,13 +152,24 @@ def test_home_topic_question_and_feedback_stay_on_home(slack, recorder):
     assert slack.api.calls_to("chat.postMessage") == [] and slack.api.calls_to("hooks") == []
 
 
-def test_a_stale_or_tampered_button_gets_a_polite_answer(slack):
+@pytest.mark.parametrize(
+    "value",
+    [
+        json.dumps({"e": "no-such-entry"}),  # an entry that is not in the knowledge base (stale or forged)
+        "band6-interview",  # not even ours
+        json.dumps({"e": "band-4", "r": "x" * 500}),  # a reference longer than any we write
+        json.dumps({"e": "band-4", "evil": "1"}),  # a field we never write
+        json.dumps({"t": "No such topic"}),
+        json.dumps({"e": "band-4", "n": "narnia"}),
+        "x" * 5000,
+    ],
+)
+def test_a_stale_or_tampered_button_gets_a_polite_answer_and_nothing_is_stored(slack, recorder, value):
     payload = load_json("block_actions.json")
-    payload["actions"][0]["value"] = json.dumps({"e": "no-such-entry"})
+    payload["actions"][0]["value"] = value
     assert slack.action(payload).status == 200
-    assert "no longer in my knowledge base" in slack.api.last("chat.postMessage").body["text"]
-    payload["actions"][0]["value"] = "band6-interview"  # not even ours
-    assert slack.action(payload).status == 200
+    assert wording.BAD_BUTTON in slack.api.last("chat.postMessage").body["text"]
+    assert recorder.questions == [] and recorder.choices == [] and recorder.feedback == []
 
 
 def test_a_button_this_version_does_not_know_is_acknowledged(slack, caplog):

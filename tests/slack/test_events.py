@@ -25,10 +25,10 @@ def test_dm_is_answered_in_the_dm(slack, recorder, answerer):
     assert posted.blocks[0]["text"]["text"] == answerer.reply(question).title
 
 
-def test_dm_shortcut_gets_the_entry(slack, recorder):
+def test_dm_shortcut_gets_the_entry(slack, recorder, kb):
     slack.event(dm_event("band5"))
     posted = slack.api.last("chat.postMessage")
-    assert posted.blocks[0]["text"]["text"] == "Are there band 5 roles for support workers who are not registered?"
+    assert posted.blocks[0]["text"]["text"] == kb.by_id["band-5-support-roles"].question
     assert recorder.questions[0][:3] == ("dm", "band5", "band-5-support-roles")
 
 
@@ -59,12 +59,12 @@ def test_a_bare_mention_gets_help(slack):
     assert slack.api.last("chat.postMessage").blocks[0]["text"]["text"] == "How to ask physio-career"
 
 
-def test_a_mention_in_our_own_dm_is_answered_once_as_a_dm(slack):
+def test_a_mention_in_our_own_dm_is_answered_once_as_a_dm(slack, kb):
     slack.event(mention_event("<@U0002> band5", channel="D0001"))
     slack.event(dm_event("<@U0002> band5"))
     [posted] = slack.api.calls_to("chat.postMessage")
     assert posted.body["channel"] == "D0001"
-    assert posted.blocks[0]["text"]["text"].startswith("Are there band 5 roles")
+    assert posted.blocks[0]["text"]["text"] == kb.by_id["band-5-support-roles"].question
 
 
 @pytest.mark.parametrize(
@@ -90,10 +90,30 @@ def test_a_bot_mentioning_us_gets_no_reply(slack):
     assert slack.api.outbound() == []
 
 
-def test_other_message_subtypes_get_200(slack):
-    for subtype in ("channel_join", "file_share", "thread_broadcast", "message_replied"):
+def test_other_message_subtypes_get_200_and_no_reply(slack):
+    for subtype in ("channel_join", "message_replied", "channel_topic", "bot_message"):
         assert slack.event(dm_event("band5", subtype=subtype)).status == 200
     assert slack.api.outbound() == []
+
+
+@pytest.mark.parametrize("subtype", ["file_share", "thread_broadcast", "me_message"])
+def test_a_person_s_question_with_a_file_broadcast_or_me_is_answered(slack, recorder, subtype):
+    assert slack.event(dm_event("band5", subtype=subtype)).status == 200
+    [posted] = slack.api.calls_to("chat.postMessage")
+    assert posted.body["channel"] == "D0001"
+    assert recorder.questions[0][:3] == ("dm", "band5", "band-5-support-roles")
+
+
+def test_slackbot_is_never_answered(slack, recorder):
+    """A DM from Slackbot ("You have been removed from #...") gets no reply and no row in the log."""
+    response = slack.event(dm_event("You have been removed from #physio-careers", user="USLACKBOT"))
+    assert response.status == 200
+    assert slack.api.outbound() == [] and recorder.questions == []
+
+
+def test_a_file_with_no_words_gets_no_reply(slack, recorder):
+    assert slack.event(dm_event("", subtype="file_share")).status == 200
+    assert slack.api.outbound() == [] and recorder.questions == []
 
 
 def test_url_verification_and_ssl_check(slack):
@@ -128,14 +148,14 @@ def test_opening_the_messages_tab_publishes_nothing(slack):
     assert slack.api.outbound() == []
 
 
-NOTICE = "The CSP office is closed from 25 December to 2 January"
+NOTICE = "The CSP office is closed from 24 December"
 
 
 @pytest.mark.parametrize(
     ("today", "shown"),
     [
-        (dt.date(2026, 12, 24), False),
-        (dt.date(2026, 12, 25), True),
+        (dt.date(2026, 11, 30), False),
+        (dt.date(2026, 12, 1), True),  # the fixture's notice shows 23 days before 24 December
         (dt.date(2026, 12, 31), True),
         (dt.date(2027, 1, 2), True),
         (dt.date(2027, 1, 3), False),

@@ -11,7 +11,6 @@ import json
 
 import pytest
 
-from bot.server import _reporter
 from tests.slack.conftest import ADMIN, Traffic, question_for
 from tests.slack.fakes import dm_event
 
@@ -46,7 +45,7 @@ def test_a_retry_landing_on_another_process_is_not_answered_again(make_app, slac
 
 def test_an_unanswered_question_reaches_the_curators_report(make_app, slack_api, recorders, answerer):
     recorder = recorders[0]
-    slack = Traffic(make_app(recorder=recorder, reporter=_reporter(recorder)), slack_api)
+    slack = Traffic(make_app(recorder=recorder, reporter=lambda: recorder.report_text(since="30d")), slack_api)
     unknown = question_for(answerer, "fallback")
     slack.event(dm_event(unknown))
     recorder.flush()

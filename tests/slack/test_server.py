@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+import asyncio
 import json
 import os
 import signal
@@ -13,11 +13,12 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from bot.server import make_wsgi_app, serve
+from bot.curators_log.recorder import NullRecorder
+from bot.server import serve
+from tests.conftest import FIXTURE_KNOWLEDGE
 from tests.slack.fakes import (
     BOT_TOKEN,
     SIGNING_SECRET,
@@ -32,32 +33,35 @@ from tests.slack.fakes import (
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def call_wsgi(wsgi, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None):
-    environ: dict = {}
-    setup_testing_defaults(environ)
-    environ.update(REQUEST_METHOD=method, PATH_INFO=path, CONTENT_LENGTH=str(len(body)), QUERY_STRING="")
-    environ["wsgi.input"] = io.BytesIO(body)
-    for name, value in (headers or {}).items():
-        key = name.upper().replace("-", "_")
-        environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
-    status: list[str] = []
-    chunks = wsgi(environ, lambda s, h, exc_info=None: status.append(s))
-    return int(status[0].split()[0]), b"".join(chunks)
+def test_web_routes(settings, kb, slack_api):
+    """/healthz, the Slack endpoint with its signature check, and 404 for the rest, on the one aiohttp app."""
+    from aiohttp.test_utils import TestClient, TestServer
 
+    from bot.runtime import Services
+    from bot.server import web_app
 
-def test_wsgi_routes(make_app, kb):
-    wsgi = make_wsgi_app(make_app(), kb)
-    status, body = call_wsgi(wsgi, "GET", "/healthz")
-    assert status == 200 and json.loads(body) == {"status": "ok", "entries": len(kb)}
-    raw = load_raw("url_verification.json")
-    status, body = call_wsgi(
-        wsgi, "POST", "/slack/events", raw.encode(), signed_headers(raw, content_type="application/json")
-    )
-    assert status == 200 and json.loads(body)["challenge"].startswith("fakeChallenge")
-    status, _ = call_wsgi(wsgi, "POST", "/slack/events", raw.encode(), {"Content-Type": "application/json"})
-    assert status == 401
-    for method, path in (("GET", "/slack/events"), ("GET", "/"), ("POST", "/other"), ("GET", "/slack/install")):
-        assert call_wsgi(wsgi, method, path)[0] == 404
+    async def go() -> None:
+        services = Services(settings, kb, recorder=NullRecorder())
+        client = TestClient(TestServer(await web_app(settings, kb, services)))
+        await client.start_server()
+        try:
+            r = await client.get("/healthz")
+            assert r.status == 200
+            assert await r.json() == {"status": "ok", "entries": len(kb), "channels": {"slack": "ok"}}
+            raw = load_raw("url_verification.json")
+            r = await client.post(
+                "/slack/events", data=raw, headers=signed_headers(raw, content_type="application/json")
+            )
+            assert r.status == 200 and (await r.json())["challenge"].startswith("fakeChallenge")
+            r = await client.post("/slack/events", data=raw, headers={"Content-Type": "application/json"})
+            assert r.status == 401
+            for method, path in (("GET", "/slack/events"), ("GET", "/"), ("POST", "/other"), ("GET", "/slack/install")):
+                r = await client.request(method, path)
+                assert r.status in (404, 405)
+        finally:
+            await client.close()
+
+    asyncio.run(go())
 
 
 def test_serve_stops_with_a_clear_message_when_slack_rejects_the_token(settings, kb, slack_api, caplog):
@@ -65,6 +69,24 @@ def test_serve_stops_with_a_clear_message_when_slack_rejects_the_token(settings,
     assert serve(settings, kb) == 2
     assert "Slack did not accept SLACK_BOT_TOKEN (invalid_auth)" in caplog.text
     assert BOT_TOKEN not in caplog.text
+
+
+def test_slack_unavailable_at_start_is_retried_and_reported_as_unavailable(settings, kb, slack_api, caplog):
+    from bot.channels import ChannelError
+    from bot.runtime import Services
+    from bot.slack.channel import SlackChannel
+
+    slack_api.fail("auth.test", status=503, times=5)  # the client retries twice itself, then we try again
+    channel = SlackChannel(settings, Services(settings, kb, recorder=NullRecorder()), backoff=0.01)
+    asyncio.run(channel.start())
+    assert len(slack_api.calls_to("auth.test")) == 6
+    assert "Slack is unavailable" in caplog.text
+
+    slack_api.fail("auth.test", status=503)
+    channel = SlackChannel(settings, Services(settings, kb, recorder=NullRecorder()), backoff=0.01)
+    with pytest.raises(ChannelError, match="Slack is unavailable") as info:
+        asyncio.run(channel.start())
+    assert "did not accept" not in str(info.value)
 
 
 def test_serve_names_a_missing_setting(tmp_path):
@@ -78,7 +100,7 @@ def test_serve_names_a_missing_setting(tmp_path):
         timeout=60,
     )
     assert done.returncode == 2
-    assert "SLACK_SIGNING_SECRET is not set" in done.stderr
+    assert "SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN nor SLACK_SIGNING_SECRET is" in done.stderr
 
 
 def free_port() -> int:
@@ -110,8 +132,8 @@ def server(tmp_path):
         "SLACK_API_URL": api.api_url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'physio-career.sqlite3'}",
         "WEB_CONCURRENCY": "2",
-        "THREADS": "4",
         "LOG_LEVEL": "DEBUG",
+        "KNOWLEDGE_DIR": str(FIXTURE_KNOWLEDGE),
     }
     cli = Path(sys.executable).with_name("physio-career")
     command = [str(cli)] if cli.exists() else [sys.executable, "-m", "bot.cli"]
@@ -149,18 +171,19 @@ def server(tmp_path):
 @pytest.mark.slow
 def test_real_server_process(server, kb):
     base, api, health, process, log = server
-    assert health == {"status": "ok", "entries": len(kb)}
+    assert health == {"status": "ok", "entries": len(kb), "channels": {"slack": "ok"}}
 
     status, body = post(base + "/slack/events", Wire.form(command_fields("band5", hooks_base=api.url)))
     assert status == 200
     answer = json.loads(body)
     assert answer["response_type"] == "ephemeral"
-    assert answer["blocks"][0]["text"]["text"] == "Are there band 5 roles for support workers who are not registered?"
+    assert answer["blocks"][0]["text"]["text"] == kb.by_id["band-5-support-roles"].question
 
     status, _ = post(base + "/slack/events", Wire.event(dm_event("band5", event_id="Ev0900REAL")))
     assert status == 200
     [posted] = api.wait_for("chat.postMessage")
-    assert posted.body["channel"] == "D0001" and posted.body["text"].startswith("Are there band 5 roles")
+    assert posted.body["channel"] == "D0001"
+    assert posted.body["text"].startswith(kb.by_id["band-5-support-roles"].question)
     assert posted.headers["authorization"] == f"Bearer {BOT_TOKEN}"
     # Slack's retries may land on either worker: the shared database lets only the first delivery through
     for n in (1, 2, 3, 1, 2):
@@ -201,7 +224,7 @@ def test_socket_mode_stops_with_a_clear_message_when_slack_rejects_the_app_token
 
 
 @pytest.mark.slow
-def test_real_socket_mode_process(tmp_path):
+def test_real_socket_mode_process(tmp_path, kb):
     """`physio-career serve --socket` connects over a WebSocket, answers a DM once although Slack redelivers it,
     and returns a command's answer in its acknowledgement."""
     from tests.slack.fakes import SocketModeStandIn
@@ -234,6 +257,7 @@ def test_real_socket_mode_process(tmp_path):
         "SLACK_APP_TOKEN": "xapp-1-secret-app-token",
         "SLACK_API_URL": api.api_url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'physio-career.sqlite3'}",
+        "KNOWLEDGE_DIR": str(FIXTURE_KNOWLEDGE),
     }
     cli = Path(sys.executable).with_name("physio-career")
     command = [str(cli)] if cli.exists() else [sys.executable, "-m", "bot.cli"]
@@ -245,7 +269,7 @@ def test_real_socket_mode_process(tmp_path):
         assert sorted(a["envelope_id"] for a in acks) == ["env-1", "env-2", "env-3"]
         [command_ack] = [a for a in acks if a["envelope_id"] == "env-3"]
         assert command_ack["payload"]["response_type"] == "ephemeral"
-        assert command_ack["payload"]["blocks"][0]["text"]["text"].startswith("Are there band 5 roles")
+        assert command_ack["payload"]["blocks"][0]["text"]["text"] == kb.by_id["band-5-support-roles"].question
         assert len(api.wait_for("chat.postMessage")) == 1
         assert len(api.wait_for("chat.postMessage", count=2, timeout=1.0)) == 1  # the redelivery is not answered
         assert api.last("apps.connections.open").headers["authorization"] == "Bearer xapp-1-secret-app-token"

@@ -1,0 +1,189 @@
+"""The conversation core: what a conversation does, for every channel and the terminal chat.
+
+    assistant = Assistant(answerer, recorder)
+    answered = assistant.ask("how much is band 3 in wales", "dm", Member(id="U123", conversation="D1"))
+    answered.reply    # the neutral Reply, for the channel to render
+    answered.ref      # the curators' log reference, carried by the reply's buttons
+
+It answers and records, saves the member's nation (`nation scotland`), opens an entry from a button, records a
+"did you mean" choice, "none of these" and feedback, and lists topics and notices. It knows nothing of any
+channel: the text it gets is plain (each channel removes its own markup first) and it returns a `Reply`.
+
+Calls may touch the curators' log (a database), so asynchronous channels run them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from bot import wording
+from bot.brain.knowledge import KnowledgeBase
+from bot.brain.markdown import Document, parse_markdown
+from bot.brain.matcher import FALLBACK, Match
+from bot.brain.nations import LABELS, Nation, parse_nation
+from bot.brain.reply import INFO, Answerer, Reply, TopicSummary
+from bot.brain.text import normalise
+from bot.conversation.buttons import NONE_OF_THESE
+from bot.curators_log.recorder import NullRecorder, Recorder
+
+log = logging.getLogger(__name__)
+
+Surface = Literal["command", "dm", "mention", "button", "home", "chat", "cli", "teams"]
+NATION_WORD = "nation"
+
+
+@dataclass(frozen=True)
+class Member:
+    """Who is asking, as far as the core needs to know.
+
+    `id` is the channel's user id: the curators' log only ever stores a keyed fingerprint of it. `conversation`
+    identifies the DM or thread (for follow-up questions); `nation` is a nation given for this question alone
+    (the terminal's `--nation`), which wins over the saved one.
+    """
+
+    id: str | None = None
+    conversation: str | None = None
+    nation: Nation | None = None
+
+
+ANONYMOUS = Member()
+
+
+@dataclass(frozen=True)
+class Answered:
+    reply: Reply
+    ref: str | None = None
+
+
+class Assistant:
+    def __init__(
+        self,
+        answerer: Answerer,
+        recorder: Recorder | None = None,
+        *,
+        today: Callable[[], dt.date] = dt.date.today,
+    ):
+        self.answerer = answerer
+        self.recorder: Recorder = recorder if recorder is not None else NullRecorder()
+        self.today = today
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.answerer.kb
+
+    # --- questions ------------------------------------------------------------------------------------
+    def ask(self, text: str, surface: Surface, member: Member = ANONYMOUS) -> Answered:
+        """Answer what the member typed and record it; `nation ...` saves or clears their nation."""
+        words = normalise(text).split()
+        if words and words[0] == NATION_WORD and len(words) <= 4:
+            return Answered(self.nation_command(" ".join(words[1:]), member))
+        reply = self.answerer.reply(text, today=self.today(), nation=self.nation_of(member))
+        ref = self._record(surface, text, reply, member)
+        return Answered(reply, ref)
+
+    def open_entry(
+        self, entry_id: str, surface: Surface, member: Member = ANONYMOUS, *, nation: str | None = None
+    ) -> Answered | None:
+        """An entry opened from a button (a related question, a topic's question, another nation)."""
+        entry = self.kb.get(entry_id)
+        if entry is None:
+            return None
+        chosen = nation if nation in LABELS else self.nation_of(member)
+        reply = self.answerer.entry_reply(entry, today=self.today(), nation=chosen)
+        ref = self._record(surface, entry.question, reply, member)
+        return Answered(reply, ref)
+
+    def choose(self, ref: str | None, entry_id: str, surface: Surface, member: Member = ANONYMOUS) -> Answered | None:
+        """A "did you mean" candidate (or a topic's question) chosen: recorded against the question it follows."""
+        if self.kb.get(entry_id) is None:
+            return None
+        if ref:
+            self._safe("record a choice", lambda: self.recorder.record_choice(ref, entry_id, user_id=member.id))
+        return self.open_entry(entry_id, surface, member)
+
+    def none_of_these(self, ref: str | None, member: Member = ANONYMOUS) -> Answered:
+        if ref:
+            self._safe("record a choice", lambda: self.recorder.record_choice(ref, NONE_OF_THESE, user_id=member.id))
+        return Answered(self.answerer.fallback(Match(FALLBACK, None, 0, ()), today=self.today()), ref)
+
+    def feedback(self, ref: str | None, entry_id: str, helpful: bool, member: Member = ANONYMOUS) -> bool:
+        """Record 👍 or 👎 on an answer; False (nothing stored) when the entry is unknown."""
+        if self.kb.get(entry_id) is None:
+            return False
+        self._safe("record feedback", lambda: self.recorder.record_feedback(ref, entry_id, helpful, user_id=member.id))
+        return True
+
+    def thanks(self, helpful: bool) -> str:
+        return wording.THANKS_UP if helpful else wording.THANKS_DOWN
+
+    # --- browsing -------------------------------------------------------------------------------------
+    def topics(self) -> tuple[TopicSummary, ...]:
+        return self.answerer.topics()
+
+    def topic(self, title: str) -> TopicSummary | None:
+        return next((t for t in self.answerer.topics() if t.title == title), None)
+
+    def notices(self) -> tuple[Document, ...]:
+        return tuple(parse_markdown(n.text) for n in self.kb.notices_in_force(self.today()))
+
+    def help(self) -> Reply:
+        return self.answerer.help(today=self.today())
+
+    # --- the member's nation --------------------------------------------------------------------------
+    def nation_of(self, member: Member) -> Nation | None:
+        """The nation for this question: the one given with it, else the member's saved one, else None."""
+        if member.nation:
+            return member.nation
+        if not member.id:
+            return None
+        lookup = getattr(self.recorder, "member_nation", None)
+        if lookup is None:
+            return None
+        saved = self._safe("read a member's nation", lambda: lookup(member.id))
+        return saved if saved in LABELS else None
+
+    def set_nation(self, member: Member, nation: Nation | None) -> bool:
+        """Save (or with None, forget) the member's nation; False when it cannot be stored."""
+        save = getattr(self.recorder, "set_member_nation", None)
+        if save is None or not member.id:
+            return False
+        return self._safe("save a member's nation", lambda: save(member.id, nation) or True) is True
+
+    def nation_command(self, rest: str, member: Member) -> Reply:
+        """`nation scotland`, `nation clear`, or `nation` alone (shows what is saved)."""
+        rest = rest.strip()
+        if not rest:
+            saved = self.nation_of(Member(id=member.id))
+            text = wording.NATION_SHOWN.format(nation=LABELS[saved]) if saved else wording.NATION_NONE
+            return self.info("Your nation", text)
+        if rest in {"clear", "forget", "none", "reset"}:
+            self.set_nation(member, None)
+            return self.info("Nation forgotten", wording.NATION_CLEARED)
+        nation = parse_nation(rest)
+        if nation is None:
+            return self.info("Which nation?", wording.NATION_UNKNOWN)
+        self.set_nation(member, nation)
+        return self.info("Nation saved", wording.NATION_SAVED.format(nation=LABELS[nation]))
+
+    def info(self, title: str, text: str) -> Reply:
+        return Reply(outcome=INFO, title=title, body=parse_markdown(text), notices=self.notices())
+
+    # --- the curators' log ----------------------------------------------------------------------------
+    def _record(self, surface: Surface, text: str, reply: Reply, member: Member) -> str | None:
+        ref = self._safe(
+            "record a question", lambda: self.recorder.record_question(surface, text, reply, user_id=member.id)
+        )
+        return str(ref) if ref else None
+
+    @staticmethod
+    def _safe(what: str, call: Callable[[], object]) -> object:
+        """The curators' log must never cost a member their answer: a failure is logged, never raised."""
+        try:
+            return call()
+        except Exception as exc:
+            log.warning("could not %s (%s); the member is answered anyway", what, type(exc).__name__)
+            return None

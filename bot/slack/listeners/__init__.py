@@ -1,0 +1,16 @@
+"""One module per Slack surface, each with `register(app, ctx)`; the catch-all message listener goes last."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.slack.app import SlackContext
+from bot.slack.listeners import actions, commands, home, messages
+
+
+def register_listeners(app: AsyncApp, ctx: SlackContext) -> None:
+    commands.register(app, ctx)
+    messages.register(app, ctx)
+    actions.register(app, ctx)
+    home.register(app, ctx)
+    messages.register_catch_all(app)  # last: listeners are tried in order and the first match wins

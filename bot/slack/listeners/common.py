@@ -1,0 +1,60 @@
+"""What the listeners share: who is asking, and posting with one clear alarm for a revoked token."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from slack_sdk.errors import SlackApiError
+
+from bot.conversation import Member
+from bot.slack.app import SlackContext, slack_error
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# The token was revoked or the app uninstalled: every call will fail the same way until someone acts.
+AUTH_ERRORS = {"invalid_auth", "token_revoked", "account_inactive", "not_authed", "token_expired"}
+
+
+def member(user_id: object, *, team: object = None, channel: object = None, thread: object = None) -> Member:
+    """The core's view of a Slack member; `conversation` keys follow-ups to the DM or thread."""
+    uid = str(user_id)[:40] if user_id else None
+    conversation = None
+    if channel:
+        conversation = f"slack:{str(team or '')[:20]}:{str(channel)[:40]}:{str(thread or '')[:40]}"
+    return Member(id=uid, conversation=conversation)
+
+
+def without_mention(text: str, bot_user_id: str | None) -> str:
+    """The text with mentions of our bot removed (`<@U0002>` or `<@U0002|name>`)."""
+    if not bot_user_id:
+        return text
+    return re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text).strip()
+
+
+async def call_slack(ctx: SlackContext, what: str, call: Callable[[], Awaitable[T]]) -> T | None:
+    """Make a Web API call; a revoked token raises one alarm (and /healthz says so), not a traceback per message."""
+    try:
+        result = await call()
+    except SlackApiError as exc:
+        code = slack_error(exc)
+        if code in AUTH_ERRORS:
+            if ctx.health.get("slack") != code:
+                log.error(
+                    "Slack rejected the bot token (%s) while trying to %s: reinstall the app or renew "
+                    "SLACK_BOT_TOKEN; members get no replies until then",
+                    code,
+                    what,
+                )
+            ctx.health["slack"] = code or "invalid_auth"
+            return None
+        raise
+    ctx.health.pop("slack", None)
+    return result
+
+
+def payload_text(value: Any, limit: int = 4000) -> str:
+    return value[:limit] if isinstance(value, str) else ""

@@ -1,0 +1,35 @@
+"""What the bot says outside the knowledge base, once for every channel: apologies, thanks, refusals.
+
+Channels render these as they render everything else; none of them words its own.
+"""
+
+from __future__ import annotations
+
+APOLOGY = "Sorry, something went wrong on my side. Please try again in a minute."
+THANKS_UP = "Thanks for the feedback: glad that helped."
+THANKS_DOWN = "Thanks for telling me. The network's curators read this feedback and improve the answers."
+FLAGGED = (
+    "Thanks: I've passed that on to the curators. Try asking in other words, or a person can help: "
+    "CSP enquiries on {csp_phone} or {csp_email}."
+)
+GONE = "Sorry, that question is no longer in my knowledge base. Please ask me in your own words."
+BAD_BUTTON = "Sorry, I could not read that button. Please ask me your question in your own words."
+NOT_IN_CHANNEL = "I can't post in this conversation. Invite me to the channel first, or ask me in a direct message."
+REPORT_REFUSED = "The curators' report is only for the network's admins."
+REPORT_UNAVAILABLE = "The curators' report is not available: the curators' log is not set up."
+REPORT_FAILED = "Sorry, the report could not be built just now. Please try again later."
+NATION_SAVED = (
+    "Thanks: I'll answer for **{nation}** from now on where the rules differ between the UK nations. "
+    "To change it, type **nation** and the name, or **nation clear** to forget it."
+)
+NATION_CLEARED = "Done: I've forgotten your nation. Where the rules differ, I'll ask or say which nation I mean."
+NATION_UNKNOWN = (
+    "I know the four UK nations: **england**, **scotland**, **wales** and **northern-ireland**. "
+    "Type, for example, **nation scotland**, or **nation clear** to forget it."
+)
+NATION_SHOWN = "Your saved nation is **{nation}**. Type **nation clear** to forget it."
+NATION_NONE = (
+    "You have not saved a nation. Type, for example, **nation wales**, and I'll answer for it where the rules "
+    "differ between the UK nations."
+)
+NATION_ASSUMED = "This answer is for **{nation}**. The rules differ in the other UK nations:"
