@@ -6,8 +6,15 @@ it. The report turns the log into work for a curator:
 - questions the bot could not answer (fallback) or was unsure about (clarify), with near-duplicates grouped
   (rapidfuzz) and counted, most asked first: candidates for new entries;
 - the entries with the most 👎: answers to rewrite;
+- the answers members flagged "not what I asked", and the answers after which the same member asked again within
+  two minutes (a sign the answer missed): entries to check;
+- per entry: how often it was given, its 👍/👎, flags, questions asked again, and answers given while its
+  figures were past their valid_until;
 - suggested alternates: questions that led to a clarify or fallback after which the member picked an entry.
   They are offered for a curator to add to that entry's alternates; nothing is ever added automatically.
+
+The CSV is for a spreadsheet: any cell that a spreadsheet would read as a formula (starting with =, +, -, @, a
+tab or a carriage return) is prefixed with an apostrophe.
 """
 
 from __future__ import annotations
@@ -23,12 +30,14 @@ from dataclasses import asdict, dataclass, field
 from rapidfuzz import fuzz, process
 
 from bot.brain.text import normalise
+from bot.errors import UsageError
 
 UTC = dt.UTC
 # The choice recorded when a member presses "None of these" (bot.slack.ids.NONE_CHOICE): not an entry.
 NONE_OF_THESE = "none-of-these"
 SIMILARITY = 85  # rapidfuzz token_sort_ratio at or above which two questions count as the same question
 TEXT_LIMIT = 15  # rows per section in the text format; csv and json list everything
+ASKED_AGAIN_WITHIN = dt.timedelta(minutes=2)  # a member's next question this soon after an answer: it missed
 OUTCOME_LABELS = {
     "answer": "answered",
     "clarify": "asked 'did you mean'",
@@ -46,6 +55,10 @@ SURFACE_LABELS = {
 _SINCE = re.compile(r"^\s*(\d{1,5})\s*([hdw])\s*$", re.IGNORECASE)
 
 
+class PeriodError(UsageError, ValueError):
+    """A --since (or /physio-career report) period that cannot be read; the message says what to type instead."""
+
+
 @dataclass
 class QuestionGroup:
     """Questions that read as the same question: the most common wording, how often, and other wordings."""
@@ -57,6 +70,7 @@ class QuestionGroup:
     declined: int = 0  # how many the bot declined on purpose (a clinical question)
     none_of_these: int = 0  # how many times a member said none of the suggestions fitted
     last_asked: str | None = None
+    first_asked: str | None = None
 
 
 @dataclass
@@ -65,6 +79,29 @@ class EntryFeedback:
     unhelpful: int
     helpful: int
     questions: list[str] = field(default_factory=list)  # what was asked when members pressed 👎
+
+
+@dataclass
+class EntryFlags:
+    entry_id: str
+    flagged: int
+    answers: int
+    questions: list[str] = field(default_factory=list)  # what was asked when members said "not what I asked"
+
+
+@dataclass
+class EntryStats:
+    """One entry over the period: how often it was the answer, and every sign of how well it did."""
+
+    entry_id: str
+    answers: int = 0
+    helpful: int = 0
+    unhelpful: int = 0
+    flagged: int = 0  # "not what I asked"
+    asked_again: int = 0  # answers after which the same member asked again within two minutes
+    stale: int = 0  # answers given while the entry's figures were past their valid_until
+    first_asked: str | None = None
+    last_asked: str | None = None
 
 
 @dataclass
@@ -91,6 +128,10 @@ class Report:
     unanswered_without_text: int
     most_unhelpful: list[EntryFeedback]
     alternates: list[AlternateSuggestion]
+    flags: int = 0
+    asked_again: int = 0
+    flagged: list[EntryFlags] = field(default_factory=list)
+    entries: list[EntryStats] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -109,7 +150,7 @@ def parse_since(since: str, now: dt.datetime | None = None) -> dt.datetime:
     try:
         start = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"the period must be like 7d, 30d, 12w or a date such as 2026-01-31, not {since!r}") from None
+        raise PeriodError(f"the period must be like 7d, 30d, 12w or a date such as 2026-01-31, not {since!r}") from None
     return start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
 
 
@@ -141,7 +182,7 @@ def group_questions(questions: list[str], threshold: int = SIMILARITY) -> list[t
         group_of.append(index)
     out = []
     for keys in groups:
-        typed = Counter()
+        typed: Counter[str] = Counter()
         for key in keys:
             typed.update(wordings[key])
         ranked = [w for w, _ in sorted(typed.items(), key=lambda item: (-item[1], item[0]))]
@@ -191,6 +232,7 @@ def build_report(store, since: str = "30d", *, now: dt.datetime | None = None) -
                 declined=sum(1 for _, d, _ in rows if d),
                 none_of_these=sum(none_chosen[key] for key in keys),
                 last_asked=max(w for _, _, w in rows).isoformat(timespec="seconds") if rows else None,
+                first_asked=min(w for _, _, w in rows).isoformat(timespec="seconds") if rows else None,
             )
         )
 
@@ -213,6 +255,46 @@ def build_report(store, since: str = "30d", *, now: dt.datetime | None = None) -
         (EntryFeedback(e, v["down"], v["up"], asked[e][:5]) for e, v in votes.items() if v["down"]),
         key=lambda f: (-f.unhelpful, f.helpful, f.entry_id),
     )
+
+    # Per entry: answers given, 👍/👎 (as counted above), flags, questions asked again, stale answers.
+    stats: dict[str, EntryStats] = {}
+
+    def entry(entry_id: str) -> EntryStats:
+        return stats.setdefault(entry_id, EntryStats(entry_id))
+
+    for entry_id, n, first, last, stale in store.answers(start, until):
+        e = entry(entry_id)
+        e.answers, e.stale = n, stale
+        e.first_asked, e.last_asked = _iso(first), _iso(last)
+    for entry_id, v in votes.items():
+        entry(entry_id).helpful, entry(entry_id).unhelpful = v["up"], v["down"]
+
+    flagged_seen: set[tuple[str, str]] = set()
+    flag_questions: dict[str, list[str]] = defaultdict(list)
+    flags = 0
+    for ref, entry_id, _reason, question in store.flag_rows(start, until):
+        if ref is not None:
+            if (ref, entry_id) in flagged_seen:
+                continue  # pressed twice on the same answer
+            flagged_seen.add((ref, entry_id))
+        flags += 1
+        entry(entry_id).flagged += 1
+        if question and question not in flag_questions[entry_id]:
+            flag_questions[entry_id].append(question)
+    flagged = sorted(
+        (
+            EntryFlags(e.entry_id, e.flagged, e.answers, flag_questions[e.entry_id][:5])
+            for e in stats.values()
+            if e.flagged
+        ),
+        key=lambda f: (-f.flagged, f.entry_id),
+    )
+
+    asked_again = 0
+    for entry_id in _asked_again(store.questions_by_member(start, until)):
+        entry(entry_id).asked_again += 1
+        asked_again += 1
+    entries = sorted(stats.values(), key=lambda e: (-e.answers, e.entry_id))
 
     # Suggested alternates: per chosen entry, the questions that led there, grouped.
     by_entry: dict[str, list[str]] = defaultdict(list)
@@ -241,7 +323,31 @@ def build_report(store, since: str = "30d", *, now: dt.datetime | None = None) -
         unanswered_without_text=without_text,
         most_unhelpful=most_unhelpful,
         alternates=alternates,
+        flags=flags,
+        asked_again=asked_again,
+        flagged=flagged,
+        entries=entries,
     )
+
+
+def _asked_again(rows: list[tuple[str, dt.datetime, str, str | None, str, str | None]]) -> list[str]:
+    """The entries of answers after which the same member's next question came within ASKED_AGAIN_WITHIN.
+
+    `rows` are (member, when, outcome, entry, surface, question) in order of member then time. A button press
+    (a related question, a topic) is the member choosing, not asking again, so it never counts as the next question.
+    """
+    missed = []
+    for (member, when, outcome, entry_id, _s, _q), (member2, when2, _o, _e, surface2, _q2) in zip(
+        rows, rows[1:], strict=False
+    ):
+        if member == member2 and outcome == "answer" and entry_id and surface2 != "button":
+            if dt.timedelta(0) <= when2 - when <= ASKED_AGAIN_WITHIN:
+                missed.append(entry_id)
+    return missed
+
+
+def _iso(when: dt.datetime | None) -> str | None:
+    return None if when is None else when.isoformat(timespec="seconds")
 
 
 def _ranked(counts: Counter) -> dict[str, int]:
@@ -280,6 +386,7 @@ def _text(r: Report) -> str:
         f"  Outcome: {_counts(r.by_outcome, OUTCOME_LABELS)}",
         f"  Where: {_counts(r.by_surface, SURFACE_LABELS)}",
         f"Feedback: {r.helpful} helpful (👍), {r.unhelpful} not helpful (👎). 'Did you mean' choices: {r.choices}",
+        f"Flagged 'not what I asked': {r.flags}. Asked again within 2 minutes of an answer: {r.asked_again}",
         "",
     ]
     n_unanswered = r.by_outcome.get("clarify", 0) + r.by_outcome.get("fallback", 0)
@@ -309,6 +416,26 @@ def _text(r: Report) -> str:
         if f.questions:
             lines.append("         asked as: " + "; ".join(f'"{q}"' for q in f.questions[:3]))
     lines += _more(len(r.most_unhelpful), TEXT_LIMIT)
+    lines += ["", "Answers members flagged 'not what I asked', most first (check what the entry answers):"]
+    if not r.flagged:
+        lines.append("  none")
+    for fl in r.flagged[:TEXT_LIMIT]:
+        lines.append(f"  {fl.entry_id}: {fl.flagged} flagged, of {fl.answers} answers")
+        if fl.questions:
+            lines.append("         asked as: " + "; ".join(f'"{q}"' for q in fl.questions[:3]))
+    lines += _more(len(r.flagged), TEXT_LIMIT)
+    again = sorted((e for e in r.entries if e.asked_again), key=lambda e: (-e.asked_again, e.entry_id))
+    lines += ["", "Answers after which the same member asked again within 2 minutes (a sign the answer missed):"]
+    if not again:
+        lines.append("  none")
+    for e in again[:TEXT_LIMIT]:
+        lines.append(f"  {e.entry_id}: {e.asked_again} of {e.answers} answers")
+    lines += _more(len(again), TEXT_LIMIT)
+    stale = sorted((e for e in r.entries if e.stale), key=lambda e: (-e.stale, e.entry_id))
+    if stale:
+        lines += ["", "Answers given while their figures were past valid_until (update the entry):"]
+        lines += [f"  {e.entry_id}: {e.stale} of {e.answers} answers" for e in stale[:TEXT_LIMIT]]
+        lines += _more(len(stale), TEXT_LIMIT)
     lines += [
         "",
         "Suggested alternates: members asked these, were not answered at once, then chose the entry.",
@@ -322,27 +449,61 @@ def _text(r: Report) -> str:
     return "\n".join(lines)
 
 
-CSV_COLUMNS = ("section", "item", "entry_id", "count", "detail")
+CSV_COLUMNS = ("section", "item", "entry_id", "count", "detail", "outcome", "first_asked", "last_asked")
+# What a spreadsheet reads as the start of a formula: such a cell gets an apostrophe in front.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: object) -> object:
+    """A CSV cell a spreadsheet shows as text, never runs: '=HYPERLINK(...)' becomes "'=HYPERLINK(...)"."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_START):
+        return "'" + cell
+    return cell
+
+
+def _main_outcome(outcomes: dict[str, int]) -> str:
+    return max(sorted(outcomes), key=lambda o: outcomes[o]) if outcomes else ""
 
 
 def _csv(r: Report) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
-    w.writerow(("period", r.since, "", r.questions, f"{r.start} to {r.end}"))
+
+    def row(*cells: object) -> None:
+        cells = cells + ("",) * (len(CSV_COLUMNS) - len(cells))
+        w.writerow([neutralise("" if c is None else c) for c in cells])
+
+    row(*CSV_COLUMNS)
+    row("period", r.since, "", r.questions, f"{r.start} to {r.end}")
     for outcome, n in r.by_outcome.items():
-        w.writerow(("outcome", outcome, "", n, ""))
+        row("outcome", outcome, "", n, "", outcome)
     for surface, n in r.by_surface.items():
-        w.writerow(("surface", surface, "", n, ""))
-    w.writerow(("feedback", "helpful", "", r.helpful, ""))
-    w.writerow(("feedback", "not helpful", "", r.unhelpful, ""))
-    w.writerow(("choices", "did you mean", "", r.choices, ""))
+        row("surface", surface, "", n, "")
+    row("feedback", "helpful", "", r.helpful, "")
+    row("feedback", "not helpful", "", r.unhelpful, "")
+    row("choices", "did you mean", "", r.choices, "")
+    row("flags", "not what I asked", "", r.flags, "")
+    row("asked again", "within 2 minutes of an answer", "", r.asked_again, "")
     for g in r.unanswered:
-        w.writerow(("unanswered", g.question, "", g.count, " | ".join(g.variants)))
+        variants = " | ".join(g.variants)
+        row("unanswered", g.question, "", g.count, variants, _main_outcome(g.outcomes), g.first_asked, g.last_asked)
     if r.unanswered_without_text:
-        w.writerow(("unanswered", "(text not logged)", "", r.unanswered_without_text, ""))
+        row("unanswered", "(text not logged)", "", r.unanswered_without_text, "")
     for f in r.most_unhelpful:
-        w.writerow(("not helpful", f"{f.helpful} helpful", f.entry_id, f.unhelpful, " | ".join(f.questions)))
+        row("not helpful", f"{f.helpful} helpful", f.entry_id, f.unhelpful, " | ".join(f.questions), "answer")
+    for fl in r.flagged:
+        row("not what I asked", f"of {fl.answers} answers", fl.entry_id, fl.flagged, " | ".join(fl.questions), "answer")
+    for e in r.entries:
+        for item, n in (
+            ("answers", e.answers),
+            ("not helpful", e.unhelpful),
+            ("helpful", e.helpful),
+            ("not what I asked", e.flagged),
+            ("asked again within 2 minutes", e.asked_again),
+            ("answered past valid_until", e.stale),
+        ):
+            if n or item == "answers":
+                row("entry", item, e.entry_id, n, "", "answer", e.first_asked, e.last_asked)
     for a in r.alternates:
-        w.writerow(("suggested alternate", a.question, a.entry_id, a.count, " | ".join(a.variants)))
+        row("suggested alternate", a.question, a.entry_id, a.count, " | ".join(a.variants))
     return out.getvalue().rstrip("\n")

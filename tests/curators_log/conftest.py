@@ -8,13 +8,16 @@ fails when CI=true: in CI a missing PostgreSQL is an error, not a skip.
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
+from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from bot.config import Settings
 from bot.curators_log import open_recorder, open_store
-from tests.storage.helpers import with_search_path
+from tests.curators_log.helpers import TcpProxy, with_search_path
 
 HASH_KEY = "test-hash-key"
 
@@ -55,10 +58,14 @@ def make_settings(database_url):
     """Settings read from environment variables, as the app reads them: make_settings(LOG_QUESTIONS="false")."""
 
     def make(url: str | None = None, **env: str) -> Settings:
-        values = {"DATABASE_URL": url or database_url, "USER_HASH_KEY": HASH_KEY, **env}
-        return Settings.from_env(values, require_slack=False)
+        return settings_for(url or database_url, **env)
 
     return make
+
+
+def settings_for(url: str, **env: str) -> Settings:
+    """Settings read from environment variables, as the app reads them."""
+    return Settings.from_env({"DATABASE_URL": url, "USER_HASH_KEY": HASH_KEY, **env})
 
 
 @pytest.fixture
@@ -88,3 +95,44 @@ def stores():
     yield make
     for store in opened:
         store.close()
+
+
+class Outage:
+    """A way to take the database away from a running recorder, and to give it back."""
+
+    def __init__(
+        self,
+        url: str,
+        cut: Callable[[], None],
+        restore: Callable[[], None],
+        stall: Callable[[], None] | None = None,
+    ):
+        self.url, self.cut, self.restore, self.stall = url, cut, restore, stall
+
+
+@pytest.fixture
+def outage(backend, database_url):
+    if backend == "sqlite":
+        path = database_url[len("sqlite:///") :]
+        holder: list[sqlite3.Connection] = []
+
+        def lock() -> None:  # another process holds the write lock and does not let go
+            conn = sqlite3.connect(path, isolation_level=None)
+            conn.execute("BEGIN EXCLUSIVE")
+            holder.append(conn)
+
+        def unlock() -> None:
+            while holder:
+                conn = holder.pop()
+                conn.execute("ROLLBACK")
+                conn.close()
+
+        yield Outage(database_url, lock, unlock)
+        unlock()
+        return
+    parts = urlsplit(database_url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    netloc = f"{parts.username}@127.0.0.1:{proxy.port}" if parts.username else f"127.0.0.1:{proxy.port}"
+    yield Outage(urlunsplit(parts._replace(netloc=netloc)), proxy.cut, proxy.restore, proxy.stall)
+    proxy.restore()
+    proxy.close()

@@ -9,10 +9,20 @@ import time
 from urllib.parse import quote
 
 from bot.brain.markdown import parse_markdown
-from bot.brain.reply import Reply, Suggestion
+from bot.brain.reply import Outcome, Reply, Suggestion
 
 
-def make_reply(outcome: str, entry_id: str | None = None, *, candidates=(), declined=None, score=90) -> Reply:
+def make_reply(
+    outcome: Outcome,
+    entry_id: str | None = None,
+    *,
+    candidates=(),
+    declined=None,
+    score=90,
+    nation=None,
+    guard=None,
+    stale=False,
+) -> Reply:
     """A Reply as the Answerer builds it, for a known outcome (the report tests must not depend on the matcher)."""
     return Reply(
         outcome=outcome,
@@ -22,6 +32,9 @@ def make_reply(outcome: str, entry_id: str | None = None, *, candidates=(), decl
         score=score,
         candidates=tuple(Suggestion(c, c, 80) for c in candidates),
         declined=declined,
+        nation=nation,
+        guard=guard,
+        stale=parse_markdown("These figures are past their valid_until.") if stale else None,
     )
 
 

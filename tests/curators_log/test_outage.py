@@ -8,70 +8,31 @@ file held locked by another process; a path that cannot be created stands for a 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from bot.curators_log.queued import UNAVAILABLE
-from tests.storage.helpers import TcpProxy, closed_port, timed
+from bot.curators_log import UNAVAILABLE
+from tests.curators_log.helpers import closed_port, make_reply, timed
 
 QUESTIONS = [
-    "how do I become a physio",
-    "what does a band 4 do",
-    "can I claim mileage for home visits",
-    "is there an apprenticeship to become a physiotherapist",
-    "what is the weather in Leeds",
+    ("how do I become a physio", make_reply("answer", "become-a-physio")),
+    ("what does a band 4 do", make_reply("answer", "band-4")),
+    ("can I claim mileage for home visits", make_reply("fallback", score=20)),
+    ("is there an apprenticeship to become a physiotherapist", make_reply("clarify", candidates=["a", "b"])),
+    ("what is the weather in Leeds", make_reply("fallback", declined="smalltalk")),
 ]
-
-
-class Outage:
-    """A way to take the database away from a running recorder, and to give it back."""
-
-    def __init__(self, url, cut, restore, stall=None):
-        self.url, self.cut, self.restore, self.stall = url, cut, restore, stall
-
-
-@pytest.fixture
-def outage(backend, database_url):
-    if backend == "sqlite":
-        path = database_url[len("sqlite:///") :]
-        holder: list[sqlite3.Connection] = []
-
-        def lock() -> None:  # another process holds the write lock and does not let go
-            conn = sqlite3.connect(path, isolation_level=None)
-            conn.execute("BEGIN EXCLUSIVE")
-            holder.append(conn)
-
-        def unlock() -> None:
-            while holder:
-                conn = holder.pop()
-                conn.execute("ROLLBACK")
-                conn.close()
-
-        yield Outage(database_url, lock, unlock)
-        unlock()
-        return
-    parts = urlsplit(database_url)
-    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-    netloc = f"{parts.username}@127.0.0.1:{proxy.port}" if parts.username else f"127.0.0.1:{proxy.port}"
-    yield Outage(urlunsplit(parts._replace(netloc=netloc)), proxy.cut, proxy.restore, proxy.stall)
-    proxy.restore()
-    proxy.close()
 
 
 def storage_warnings(caplog) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "bot.curators_log" and r.levelno >= logging.WARNING]
 
 
-def ask_many(recorder, answerer, n: int, tag: str) -> tuple[float, float]:
+def ask_many(recorder, n: int, tag: str) -> tuple[float, float]:
     """n members ask and get their answers; returns the slowest record_* call and the slowest claim_event."""
     slowest_record = slowest_claim = 0.0
     for i in range(n):
-        question = QUESTIONS[i % len(QUESTIONS)]
-        reply = answerer.reply(question)
-        assert reply.title  # the member's answer
+        question, reply = QUESTIONS[i % len(QUESTIONS)]
         ref, took = timed(recorder.record_question, "dm", question, reply, user_id="U1")
         slowest_record = max(slowest_record, took)
         _, took = timed(recorder.record_feedback, ref, "band-4", False)
@@ -82,18 +43,16 @@ def ask_many(recorder, answerer, n: int, tag: str) -> tuple[float, float]:
     return slowest_record, slowest_claim
 
 
-def test_answers_continue_when_the_database_goes_away_mid_run(
-    outage, make_settings, recorders, stores, answerer, caplog
-):
+def test_answers_continue_when_the_database_goes_away_mid_run(outage, make_settings, recorders, stores, caplog):
     caplog.set_level(logging.INFO, logger="bot.curators_log")
     settings = make_settings(outage.url)
     recorder = recorders(settings, retry_after=60)
-    ask_many(recorder, answerer, 3, "before")
+    ask_many(recorder, 3, "before")
     assert recorder.flush()
 
     outage.cut()
     started = time.perf_counter()
-    slowest_record, slowest_claim = ask_many(recorder, answerer, 40, "during")
+    slowest_record, slowest_claim = ask_many(recorder, 40, "during")
     assert recorder.claim_event("during-7") is False  # a retried delivery is still caught, in memory
     assert recorder.claim_event("before-1") is False  # claimed in the database before it went away
     assert slowest_record < 0.25  # a held lock or a hung server would take seconds
@@ -110,13 +69,13 @@ def test_answers_continue_when_the_database_goes_away_mid_run(
 
 # A hung SQLite file is a held lock: the test above covers it.
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_answers_continue_when_the_database_hangs(outage, make_settings, recorders, stores, answerer):
+def test_answers_continue_when_the_database_hangs(outage, make_settings, recorders, stores):
     settings = make_settings(outage.url)
     recorder = recorders(settings, retry_after=60)
     assert recorder.claim_event("before") is True
 
     outage.stall()  # connections stay open but nothing comes back
-    slowest_record, slowest_claim = ask_many(recorder, answerer, 20, "during")
+    slowest_record, slowest_claim = ask_many(recorder, 20, "during")
     assert slowest_record < 0.25  # a held lock or a hung server would take seconds
     assert slowest_claim < 2.5
     text, took = timed(recorder.report_text)
@@ -137,11 +96,11 @@ def unreachable_url(backend, database_url, tmp_path):
     return f"postgresql://postgres@127.0.0.1:{closed_port()}/nowhere"
 
 
-def test_an_unreachable_database_costs_members_nothing(unreachable_url, make_settings, recorders, answerer, caplog):
+def test_an_unreachable_database_costs_members_nothing(unreachable_url, make_settings, recorders, caplog):
     caplog.set_level(logging.INFO, logger="bot.curators_log")
     recorder, took = timed(recorders, make_settings(unreachable_url))
     assert took < 5
-    slowest_record, slowest_claim = ask_many(recorder, answerer, 30, "ev")
+    slowest_record, slowest_claim = ask_many(recorder, 30, "ev")
     assert slowest_record < 0.25 and slowest_claim < 0.25
     assert recorder.claim_event("ev-3") is False
     text, took = timed(recorder.report_text)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.curators_log import DatabaseRecorder, hash_user, make_store
-from bot.curators_log.recorder import Recorder
-from bot.curators_log.store import ChoiceRow, FeedbackRow, QuestionRow
-from tests.storage.conftest import HASH_KEY
-from tests.storage.helpers import FakeClock, make_reply
+from bot.curators_log import LATEST_VERSION, hash_user, make_store
+from bot.curators_log.schema import ChoiceRow, FeedbackRow, QuestionRow
+from tests.curators_log.conftest import HASH_KEY
+from tests.curators_log.helpers import FakeClock, make_reply
 
 ROOT = Path(__file__).resolve().parents[2]
 USER = "U024BE7LH"
@@ -33,15 +32,6 @@ def questions(store) -> list[tuple]:
 def everything(store) -> str:
     """Every stored value of every table, as one string to search."""
     return repr([store.fetchall(f"SELECT * FROM {t}") for t in ("questions", "feedback", "choices", "events")])
-
-
-def test_it_implements_the_recorder_protocol_exactly():
-    for name in ("record_question", "record_feedback", "record_choice", "claim_event"):
-        expected = inspect.signature(getattr(Recorder, name))
-        actual = inspect.signature(getattr(DatabaseRecorder, name))
-        assert [(p.name, p.kind, p.default) for p in actual.parameters.values()] == [
-            (p.name, p.kind, p.default) for p in expected.parameters.values()
-        ], name
 
 
 def test_question_feedback_and_choice_are_linked_by_ref(make_settings, recorders, stores):
@@ -225,7 +215,7 @@ def test_many_threads_write_without_losing_a_row(make_settings, recorders, store
 def _run_workers(url: str, mode: str, processes: int, threads: int, n: int) -> list[dict]:
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.storage.worker", url, mode, str(threads), str(n)],
+            [sys.executable, "-m", "tests.curators_log.worker", url, mode, str(threads), str(n)],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -235,8 +225,9 @@ def _run_workers(url: str, mode: str, processes: int, threads: int, n: int) -> l
     ]
     try:
         for p in procs:
-            assert p.stdout.readline().strip() == "ready"
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
         for p in procs:  # every worker has its recorder open: start them together
+            assert p.stdin is not None
             p.stdin.write("go\n")
             p.stdin.flush()
         results = []
@@ -261,7 +252,7 @@ def test_several_processes_write_without_losing_a_row(database_url, make_setting
     store = stores(make_settings())
     total = processes * threads * n
     assert store.count("questions") == store.count("feedback") == store.count("choices") == total
-    assert store.fetchall("SELECT COUNT(*) FROM schema_version")[0][0] == 2
+    assert store.fetchall("SELECT COUNT(*) FROM schema_version")[0][0] == LATEST_VERSION
 
 
 @pytest.mark.slow
@@ -312,3 +303,54 @@ def test_a_forked_worker_records_its_own_rows(make_settings, recorders, stores):
     store = stores(make_settings())
     assert store.fetchall("SELECT COUNT(*) FROM questions WHERE question LIKE 'child %'") == [(30,)]
     assert store.fetchall("SELECT COUNT(*) FROM questions WHERE question LIKE 'parent%'") == [(31,)]
+
+
+def test_a_row_a_database_cannot_store_costs_no_other_row(make_settings, recorders, stores):
+    recorder = recorders(make_settings())
+    for i in range(5):
+        recorder.record_question("dm", f"before {i}", make_reply("fallback"))
+    odd = recorder.record_question("dm", "band\x00 4 \ud83d pay", make_reply("fallback"))  # a NUL, half a pair
+    recorder.record_choice("f" * 1_000_000, "e" * 1_000_000)  # forged button values, 1 MB each
+    recorder.record_feedback(odd, "<!channel>" * 100_000, False)
+    for i in range(5):
+        recorder.record_question("dm", f"after {i}", make_reply("fallback"))
+    assert recorder.flush(timeout=15)
+    store = stores(make_settings())
+    assert store.count("questions") == 11 and store.count("choices") == store.count("feedback") == 1
+    assert store.fetchall("SELECT question FROM questions WHERE ref = ?", (odd,)) == [("band  4 \ufffd pay",)]
+    longest = store.fetchall("SELECT MAX(LENGTH(entry_id)), MAX(LENGTH(ref)) FROM choices")[0]
+    assert longest[0] <= 200 and longest[1] <= 64
+
+
+def test_nothing_about_a_member_reaches_the_log(outage, make_settings, recorders, caplog):
+    caplog.set_level(logging.DEBUG)
+    member, conversation = "U0PRIV0001", "D0PRIV0001"
+    question = "I'm Sarah Jones, jo.bloggs@nhs.net, 07700 900123: can I be re-banded?"
+    recorder = recorders(make_settings(outage.url), retry_after=60, claim_timeout=0.5)
+
+    def everything_once(tag: str) -> None:
+        ref = recorder.record_question("dm", question, make_reply("answer", "rebanding"), user_id=member)
+        recorder.record_feedback(ref, "rebanding", False, user_id=member)
+        recorder.record_choice(ref, "rebanding", user_id=member)
+        recorder.record_flag(ref, "rebanding", user_id=member)
+        recorder.claim_event(f"Ev-{tag}")
+        recorder.set_member_nation(member, "wales")
+        recorder.member_nation(member)
+        recorder.put_context(conversation, {"entry": "rebanding", "said": question})
+        recorder.put_context(conversation, {"said": question * 20})  # too big: refused
+        recorder.get_context(conversation)
+        recorder.record_question("dm", question, object(), user_id=member)  # not a reply: the guard
+        recorder.report_text()
+
+    everything_once("up")
+    assert recorder.flush()
+    outage.cut()
+    everything_once("down")
+    outage.restore()
+    assert recorder.flush(timeout=30)
+    logged = "\n".join(
+        f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records if r.name.startswith("bot.curators_log")
+    )
+    assert "failed" in logged  # the outage was logged ...
+    for secret in (member, conversation, hash_user(HASH_KEY, member), "Sarah", "jo.bloggs", "07700", "re-banded"):
+        assert secret not in logged  # ... but nothing about the member

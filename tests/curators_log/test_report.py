@@ -10,7 +10,7 @@ import json
 import pytest
 
 from bot.curators_log.report import build_report, group_questions, parse_since, render_report
-from tests.storage.helpers import FakeClock, make_reply
+from tests.curators_log.helpers import FakeClock, make_reply
 
 # Recent enough that RETENTION_DAYS (counted from the real date when a store opens) keeps every row.
 NOW = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
@@ -148,7 +148,16 @@ def test_text_is_readable_by_a_volunteer(report_store):
 
 def test_csv_has_one_row_per_item(report_store):
     rows = list(csv.DictReader(io.StringIO(render_report(build_report(report_store, now=NOW), "csv"))))
-    assert list(rows[0]) == ["section", "item", "entry_id", "count", "detail"]
+    assert list(rows[0]) == [
+        "section",
+        "item",
+        "entry_id",
+        "count",
+        "detail",
+        "outcome",
+        "first_asked",
+        "last_asked",
+    ]
     assert {(r["item"], r["count"]) for r in rows if r["section"] == "outcome"} == {
         ("fallback", "8"),
         ("answer", "5"),
@@ -212,7 +221,9 @@ def test_the_report_command(make_settings, recorders, monkeypatch, capsys, datab
     assert data["by_surface"] == {"cli": 2}
     assert [(g["question"], g["count"]) for g in data["unanswered"]] == [("How do I claim mileage?", 2)]
     assert main(["report", "--format", "csv"]) == 0
-    assert capsys.readouterr().out.startswith("section,item,entry_id,count,detail\nperiod,30d,,2,")
+    assert capsys.readouterr().out.startswith(
+        "section,item,entry_id,count,detail,outcome,first_asked,last_asked\nperiod,30d,,2,"
+    )
     assert main(["report", "--since", "soon"]) == 2
     assert "the period must be like 7d, 30d, 12w" in capsys.readouterr().err
 
@@ -244,3 +255,112 @@ def test_grouping_keeps_different_questions_apart():
         ["How do I claim mileage?", "how do i claim my mileage", "claim mileage how", "mileage claims", "band"]
     )
     assert [(q, n) for q, n, _ in groups] == [("How do I claim mileage?", 3), ("band", 1), ("mileage claims", 1)]
+
+
+# --- flags, answers per entry, questions asked again (B3) --------------------------------------------------------
+def record_signals(recorder, clock: FakeClock) -> None:
+    clock.set(NOW - dt.timedelta(days=3))
+    a1 = recorder.record_question("dm", "band 4 pay", make_reply("answer", "band-4"), user_id="UA")
+    clock.advance(seconds=90)  # the same member asks again: the answer missed
+    recorder.record_question("dm", "how much is a band 4 paid", make_reply("answer", "pay-rates"), user_id="UA")
+    clock.advance(minutes=10)  # long after: not a sign of anything
+    recorder.record_question("dm", "what about band 5", make_reply("answer", "band-5"), user_id="UA")
+    b1 = recorder.record_question("command", "band4", make_reply("answer", "band-4"), user_id="UB")
+    clock.advance(seconds=60)  # a button: the member chose a related question, they did not ask again
+    recorder.record_question("button", "What does a band 5 do?", make_reply("answer", "band-5"), user_id="UB")
+    clock.advance(minutes=3)
+    recorder.record_question("dm", "apprenticeship", make_reply("answer", "apprenticeship"), user_id="UB")
+    clock.advance(seconds=30)  # another member, moments after UB: not UB asking again
+    recorder.record_question("dm", "pay", make_reply("answer", "pay-rates", stale=True), user_id="UC")
+    recorder.record_flag(a1, "band-4", user_id="UA")
+    recorder.record_flag(a1, "band-4", user_id="UA")  # pressed twice: counts once
+    recorder.record_flag(b1, "band-4", reason="not-what-i-asked", user_id="UB")
+    recorder.record_feedback(b1, "band-4", False, user_id="UB")
+    assert recorder.flush()
+
+
+@pytest.fixture
+def signals_store(make_settings, recorders, stores):
+    clock = FakeClock(NOW)
+    record_signals(recorders(make_settings(), clock=clock), clock)
+    return stores(make_settings())
+
+
+def test_flags_answers_thumbs_and_questions_asked_again_per_entry(signals_store):
+    report = build_report(signals_store, since="30d", now=NOW)
+    assert (report.flags, report.asked_again) == (2, 1)
+    assert [(f.entry_id, f.flagged, f.answers, f.questions) for f in report.flagged] == [
+        ("band-4", 2, 2, ["band 4 pay", "band4"])
+    ]
+    entries = {e.entry_id: e for e in report.entries}
+    assert [e.entry_id for e in report.entries] == ["band-4", "band-5", "pay-rates", "apprenticeship"]
+    band4 = entries["band-4"]
+    assert (band4.answers, band4.unhelpful, band4.helpful, band4.flagged, band4.asked_again) == (2, 1, 0, 2, 1)
+    assert (entries["pay-rates"].answers, entries["pay-rates"].stale, entries["pay-rates"].asked_again) == (2, 1, 0)
+    assert entries["band-5"].asked_again == 0 and entries["apprenticeship"].asked_again == 0
+    assert band4.first_asked == (NOW - dt.timedelta(days=3)).isoformat(timespec="seconds")
+
+    text = render_report(report, "text")
+    assert "Flagged 'not what I asked': 2. Asked again within 2 minutes of an answer: 1" in text
+    assert "  band-4: 2 flagged, of 2 answers" in text
+    assert "  band-4: 1 of 2 answers" in text
+    assert "  pay-rates: 1 of 2 answers" in text  # given while its figures were past valid_until
+
+
+def test_the_csv_has_the_outcome_the_entry_counts_and_first_and_last_asked(signals_store, report_store):
+    rows = list(csv.DictReader(io.StringIO(render_report(build_report(signals_store, now=NOW), "csv"))))
+    entry_rows = {(r["entry_id"], r["item"]): r for r in rows if r["section"] == "entry"}
+    answers = entry_rows[("band-4", "answers")]
+    assert (answers["count"], answers["outcome"]) == ("2", "answer")
+    assert answers["first_asked"] < answers["last_asked"]
+    assert entry_rows[("band-4", "not what I asked")]["count"] == "2"
+    assert entry_rows[("band-4", "asked again within 2 minutes")]["count"] == "1"
+    assert entry_rows[("pay-rates", "answered past valid_until")]["count"] == "1"
+    assert [(r["entry_id"], r["count"]) for r in rows if r["section"] == "not what I asked"] == [("band-4", "2")]
+
+    rows = list(csv.DictReader(io.StringIO(render_report(build_report(report_store, now=NOW), "csv"))))
+    mileage = next(r for r in rows if r["section"] == "unanswered")
+    assert (mileage["item"], mileage["outcome"]) == ("How do I claim mileage?", "fallback")
+    twenty_days_ago = (NOW - dt.timedelta(days=20)).isoformat(timespec="seconds")
+    assert mileage["first_asked"] == mileage["last_asked"] == twenty_days_ago
+
+
+def test_nation_and_guard_are_stored_with_each_question(make_settings, recorders, stores):
+    recorder = recorders(make_settings())
+    recorder.record_question("dm", "band 5 pay", make_reply("answer", "pay-rates", nation="scotland"))
+    recorder.record_question("dm", "band 5 pay", make_reply("answer", "pay-rates"), nation="wales")
+    recorder.record_question("dm", "sprained ankle", make_reply("fallback", guard="clinical"))
+    recorder.record_question("dm", "band 5", make_reply("answer", "band-5"))
+    assert recorder.flush()
+    rows = stores(make_settings()).fetchall("SELECT nation, guard, stale FROM questions ORDER BY created_at")
+    assert [(n, g, bool(s)) for n, g, s in rows] == [
+        ("scotland", None, False),
+        ("wales", None, False),
+        (None, "clinical", False),
+        (None, None, False),
+    ]
+
+
+# --- spreadsheet formula injection (8.7) --------------------------------------------------------------------
+FORMULAS = [
+    '=HYPERLINK("https://evil.example","click") zzqx',
+    "+cmd|' /C calc'!A0 zzqx",
+    "-2+3+cmd|' /C calc'!A0 zzqx",
+    "@SUM(1+1)*cmd|' /C calc'!A0 zzqx",
+    "\t=1+1 zzqx tab",
+    "\r=1+1 zzqx return",
+]
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(make_settings, recorders, stores):
+    recorder = recorders(make_settings())
+    refs = [recorder.record_question("dm", q, make_reply("fallback")) for q in FORMULAS]
+    recorder.record_choice(refs[0], "=cmd|' /C calc'!A0")  # forged button values
+    recorder.record_feedback(refs[1], "+evil", False)
+    recorder.record_flag(refs[1], "@evil")
+    assert recorder.flush()
+    text = render_report(build_report(stores(make_settings()), now=dt.datetime.now(dt.UTC)), "csv")
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    assert [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))] == []
+    assert '\'=HYPERLINK("https://evil.example","click") zzqx' in cells
+    assert "'+evil" in cells and "'@evil" in cells

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.curators_log import LATEST_VERSION, MIGRATIONS, make_store
-from tests.storage.helpers import make_reply
+from tests.curators_log.helpers import make_reply
 
 
 def test_migrations_are_an_ordered_list_ending_at_the_latest_version():

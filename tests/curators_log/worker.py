@@ -1,4 +1,4 @@
-"""A separate process for the multi-process tests: `python -m tests.storage.worker URL MODE THREADS N`.
+"""A separate process for the multi-process tests: `python -m tests.curators_log.worker URL MODE THREADS N`.
 
 It opens a recorder on URL, prints "ready", waits for a line on standard input (so all workers start together),
 then from THREADS threads either records N questions each, with a 👎 and a choice for each (MODE "write"), or
@@ -15,13 +15,14 @@ import sys
 import threading
 
 from bot.config import Settings
-from bot.curators_log import open_recorder
-from tests.storage.helpers import make_reply
+from bot.curators_log import DatabaseRecorder, open_recorder
+from tests.curators_log.helpers import make_reply
 
 
 def main(argv: list[str]) -> int:
     url, mode, threads, n = argv[0], argv[1], int(argv[2]), int(argv[3])
-    recorder = open_recorder(Settings.from_env({"DATABASE_URL": url, "USER_HASH_KEY": "k"}, require_slack=False))
+    recorder = open_recorder(Settings.from_env({"DATABASE_URL": url, "USER_HASH_KEY": "k"}))
+    assert isinstance(recorder, DatabaseRecorder)
     print("ready", flush=True)
     sys.stdin.readline()
     results: list = []

@@ -1,0 +1,132 @@
+"""Reaching a database that may be down or hung: calls bounded in time, a pause after a failure, and warnings
+that are logged once in a while rather than once per member.
+
+What is logged is only ever a count, a reason we wrote, or an error's class and where it was raised: never a
+question, a user id or a row (an exception's own message may quote them).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import TypeVar
+
+from bot.curators_log.schema import StorageError
+from bot.curators_log.store import Store
+
+log = logging.getLogger("bot.curators_log")
+
+T = TypeVar("T")
+
+
+def describe_error(exc: BaseException) -> str:
+    """What went wrong, safe to log: our own StorageError's message (which holds no member data), otherwise the
+    error's class and the line that raised it."""
+    if isinstance(exc, StorageError):
+        return str(exc)
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}{where}"
+
+
+class ThrottledWarning:
+    """Logs a failure at once, then at most every `every` seconds, with how many failures it skipped."""
+
+    def __init__(self, every: float = 300.0):
+        self.every = every
+        self._lock = threading.Lock()
+        self._last: float | None = None
+        self._skipped = 0
+        self._down = False
+        self.total = 0  # every failure, logged or not
+
+    def after_fork(self) -> None:
+        self._lock = threading.Lock()  # a parent's thread may have held it at the fork
+
+    def failed(self, what: str, reason: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._down = True
+            self.total += 1
+            if self._last is not None and now - self._last < self.every:
+                self._skipped += 1
+                return
+            skipped, self._skipped, self._last = self._skipped, 0, now
+        more = f" ({skipped} more failure(s) since the last message)" if skipped else ""
+        log.warning("curators' log: %s failed: %s%s. Members still get their answers.", what, reason, more)
+
+    def recovered(self) -> None:
+        with self._lock:
+            if not self._down:
+                return
+            self._down, self._last, skipped = False, None, self._skipped
+            self._skipped = 0
+        log.info("curators' log: the database is working again (%d failure(s) not logged one by one)", skipped)
+
+
+def bounded(fn: Callable[[], T], timeout: float, what: str) -> T:
+    """fn() on a helper thread, waiting at most `timeout` seconds: a hung connection cannot hold a member up.
+
+    The helper is a daemon thread, so one stuck on a dead connection never delays the process's exit.
+    """
+    box: dict[str, object] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="physio-career-db-call", daemon=True).start()
+    if not done.wait(timeout):
+        raise StorageError(f"the database did not answer within {timeout:g}s ({what})")
+    error = box.get("error")
+    if isinstance(error, BaseException):
+        raise error
+    return box["value"]  # type: ignore[return-value]
+
+
+class DatabaseAccess:
+    """One store as the recorder's parts share it: whether it is open (schema ready), whether it failed moments
+    ago (then callers on a member's path go straight to memory for `retry_after` seconds), and its warnings."""
+
+    def __init__(self, store: Store | None, *, retry_after: float = 15.0, log_every: float = 300.0):
+        self.store = store
+        self.retry_after = retry_after
+        self.failures = ThrottledWarning(log_every)
+        self.ready = False
+        self._down_until = 0.0
+
+    def usable(self) -> bool:
+        """True if a member's request may ask the database now."""
+        return self.store is not None and self.ready and time.monotonic() >= self._down_until
+
+    def recently_failed(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def call(self, fn: Callable[[Store], T], timeout: float, what: str) -> T:
+        """fn(store), bounded by `timeout`. A failure is logged (throttled) and re-raised; a database failure also
+        pauses the database for members' requests."""
+        store = self.store
+        if store is None:
+            raise StorageError("nothing is being recorded", transient=False)
+        try:
+            return bounded(lambda: fn(store), timeout, what)
+        except Exception as exc:
+            self.failed(what, exc)
+            raise
+
+    def failed(self, what: str, exc: BaseException) -> None:
+        self.failures.failed(what, describe_error(exc))
+        if isinstance(exc, StorageError):
+            self._down_until = time.monotonic() + self.retry_after
+
+    def succeeded(self) -> None:
+        self._down_until = 0.0
+        self.failures.recovered()
