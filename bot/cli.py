@@ -84,7 +84,8 @@ def cmd_ask(args) -> int:
 
     nation = _nation(args)
     assistant = _assistant(args, record=not args.json)
-    member = Member(nation=nation)
+    # with --follow-ups the lines are one conversation: "and band 4?" is read against the answer before it
+    member = Member(nation=nation, conversation="cli" if args.follow_ups else None)
     questions = args.question
     if questions == ["-"]:
         stream = (line.rstrip("\n") for line in sys.stdin)
@@ -119,6 +120,15 @@ def cmd_chat(args) -> int:
 
     assistant = _assistant(args, record=args.record)
     return Chat(assistant, nation=_nation(args)).run(input, sys.stdout)
+
+
+# --- explain ----------------------------------------------------------------------------------------------
+def cmd_explain(args) -> int:
+    from bot.brain.explain import explain
+
+    result = explain(_answerer(args), " ".join(args.question))
+    print(json.dumps(result.as_dict(), indent=2) if args.json else result.text())
+    return 0
 
 
 # --- topics -----------------------------------------------------------------------------------------------
@@ -159,7 +169,7 @@ def cmd_eval(args) -> int:
     except (OSError, ValueError) as exc:
         print(f"physio-career eval: {exc}", file=sys.stderr)
         return 2
-    result = evaluate(answerer.matcher, questions)
+    result = evaluate(answerer, questions)
     print(result.report(show_misses=not args.quiet))
     failures = result.failures(args.min_accuracy, args.max_wrong, args.min_declined)
     for f in failures:
@@ -231,6 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--nation", metavar="NAME", help="answer for this UK nation (england, scotland, wales, northern-ireland)"
     )
+    p.add_argument(
+        "--follow-ups",
+        action="store_true",
+        help="read the questions as one conversation, so a follow-up such as 'and band 4?' follows the answer before",
+    )
     p.add_argument("question", nargs="+", help="the question, or '-' to read one per line from standard input")
     p.set_defaults(func=cmd_ask)
 
@@ -240,6 +255,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--nation", metavar="NAME", help="answer for this UK nation (england, scotland, wales, northern-ireland)"
     )
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("explain", help="show how the bot decided on a question: for curators")
+    p.add_argument("--json", action="store_true", help="print it as JSON")
+    p.add_argument("question", nargs="+", help="the question, as a member would type it")
+    p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("topics", help="list the entries by topic, with their shortcuts")
     p.set_defaults(func=cmd_topics)

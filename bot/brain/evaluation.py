@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.brain.matcher import ANSWER, CLARIFY, FALLBACK, Matcher
+from bot.brain.matcher import ANSWER, CLARIFY, FALLBACK
 
 FALLBACK_LABEL = "fallback"
 
@@ -16,6 +16,7 @@ FALLBACK_LABEL = "fallback"
 class Labelled:
     q: str
     expect: str  # an entry id or "fallback"
+    group: str = ""  # the `group:` of the item, else the `# --- group ---` comment above it
 
 
 @dataclass
@@ -29,6 +30,19 @@ class EvalResult:
     out_of_scope: int = 0
     declined: int = 0
     misses: list[tuple[Labelled, str, str | None, int]] = field(default_factory=list)
+    by_group: dict[str, list[int]] = field(default_factory=dict)  # group -> [right or declined, total]
+
+    @property
+    def clarify_rate(self) -> float:
+        return self.clarified / self.in_scope if self.in_scope else 0.0
+
+    def group_rate(self, word: str) -> tuple[int, int]:
+        """(passed, total) over the groups whose name contains `word` (e.g. "patient")."""
+        passed = total = 0
+        for name, (ok, n) in self.by_group.items():
+            if word in name:
+                passed, total = passed + ok, total + n
+        return passed, total
 
     @property
     def accuracy(self) -> float:
@@ -57,7 +71,8 @@ class EvalResult:
             f"in-scope questions:       {self.in_scope}",
             f"  answered right:         {self.right} ({self.accuracy:.1%})",
             f"  answered wrong:         {self.wrong} ({self.wrong_rate:.1%})",
-            f"  did you mean:           {self.clarified} (right entry offered in {self.clarified_with_right})",
+            f"  did you mean:           {self.clarified} ({self.clarify_rate:.1%}; right entry offered in "
+            f"{self.clarified_with_right})",
             f"  fell back:              {self.missed}",
             f"out-of-scope questions:   {self.out_of_scope}",
             f"  declined:               {self.declined} ({self.declined_rate:.1%})",
@@ -71,9 +86,23 @@ class EvalResult:
         return "\n".join(lines)
 
 
+def _comment_groups(text: str) -> list[str]:
+    """The `# --- name ---` comment above each `- q:` item, in order."""
+    groups, current = [], ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("# ---") and stripped.endswith("---"):
+            current = stripped.strip("#- ").strip()
+        elif stripped.startswith("- q:"):
+            groups.append(current)
+    return groups
+
+
 def load_questions(path: str | Path, kb=None) -> list[Labelled]:
     """Read a `questions:` list of {q, expect}; labels must be entry ids of `kb` (when given) or 'fallback'."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    text = Path(path).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    groups = _comment_groups(text)
     items = data.get("questions") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise ValueError(f"{path}: expected a 'questions' list of {{q, expect}} items")
@@ -84,33 +113,60 @@ def load_questions(path: str | Path, kb=None) -> list[Labelled]:
         expect = str(item["expect"])
         if kb is not None and expect != FALLBACK_LABEL and expect not in kb.by_id:
             raise ValueError(f"{path}: item {n} expects unknown entry '{expect}'")
-        out.append(Labelled(item["q"], expect))
+        group = str(item.get("group") or (groups[n - 1] if n - 1 < len(groups) else ""))
+        out.append(Labelled(item["q"], expect, group))
     return out
 
 
-def evaluate(matcher: Matcher, questions: list[Labelled]) -> EvalResult:
+HELP_ENTRY = "about-this-bot"  # the help reply ("help", an empty question) does what this entry does
+
+
+def outcome_of(brain, question: str) -> tuple[str, str | None, int, tuple[str, ...]]:
+    """(outcome, entry or declined id, score, candidate ids) from the whole brain (an Answerer: guards, matcher,
+    facets), or from a bare Matcher."""
+    if hasattr(brain, "reply"):
+        reply = brain.reply(question)
+        if reply.outcome == "help":
+            return ANSWER, HELP_ENTRY, 100, ()
+        got = reply.entry_id if reply.outcome == ANSWER else reply.declined
+        return reply.outcome, got, reply.score, tuple(c.entry_id for c in reply.candidates)
+    m = brain.match(question)
+    return (
+        m.outcome,
+        m.entry_id if m.outcome == ANSWER else m.declined,
+        m.score,
+        tuple(c.entry_id for c in m.candidates),
+    )
+
+
+def evaluate(brain, questions: list[Labelled]) -> EvalResult:
+    """Measure `brain` (an Answerer, or a Matcher alone) on labelled questions."""
     result = EvalResult()
     for item in questions:
-        m = matcher.match(item.q)
+        outcome, got, score, candidates = outcome_of(brain, item.q)
+        tally = result.by_group.setdefault(item.group, [0, 0])
+        tally[1] += 1
         if item.expect == FALLBACK_LABEL:
             result.out_of_scope += 1
-            if m.outcome == FALLBACK:
+            if outcome == FALLBACK:
                 result.declined += 1
+                tally[0] += 1
             else:
-                result.misses.append((item, m.outcome, m.entry_id, m.score))
+                result.misses.append((item, outcome, got, score))
             continue
         result.in_scope += 1
-        if m.outcome == ANSWER and m.entry_id == item.expect:
+        if outcome == ANSWER and got == item.expect:
             result.right += 1
+            tally[0] += 1
             continue
-        if m.outcome == ANSWER:
+        if outcome == ANSWER:
             result.wrong += 1
-        elif m.outcome == CLARIFY:
+        elif outcome == CLARIFY:
             result.clarified += 1
-            if any(c.entry_id == item.expect for c in m.candidates):
+            if item.expect in candidates:
                 result.clarified_with_right += 1
         else:
             result.missed += 1
-        got = m.entry_id or (m.candidates[0].entry_id if m.candidates else m.declined)
-        result.misses.append((item, m.outcome, got, m.score))
+        shown = got or (candidates[0] if candidates else None)
+        result.misses.append((item, outcome, shown, score))
     return result

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.brain.guards import Rules
 from bot.brain.nations import Nation, NationCues
 
 EntryKind = Literal["answer", "smalltalk", "bot", "decline"]
@@ -150,6 +151,7 @@ class KnowledgeBase:
     notices: tuple[Notice, ...] = ()
     directory: str = ""
     nation_cues: NationCues = field(default_factory=NationCues)
+    rules: Rules = field(default_factory=Rules)  # guards before matching, facets after (guards.yaml, facets.yaml)
     by_id: dict[str, Entry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from bot.brain.guards import Facet, Guard, Rule, Rules, prepare_phrases
 from bot.brain.knowledge import KINDS, Entry, EntryKind, KnowledgeBase, Link, NationPart, Notice, Topic
 from bot.brain.markdown import MarkdownError, parse_markdown
 from bot.brain.nations import LABELS, NATIONS, NationCues
@@ -45,7 +46,8 @@ def _default_dir() -> Path:
 
 
 DEFAULT_DIR = _default_dir()
-SPECIAL_FILES = {"synonyms.yaml", "settings.yaml", "nations.yaml"}
+SPECIAL_FILES = {"synonyms.yaml", "settings.yaml", "nations.yaml", "guards.yaml", "facets.yaml"}
+RULE_KEYS = {"any", "all", "unless"}
 ENTRY_FIELDS = {
     "id",
     "question",
@@ -506,6 +508,131 @@ class _Checker:
                 table.setdefault(phrase, set()).add(nation)
         return NationCues.build(table, normalise)
 
+    # guards.yaml and facets.yaml
+    def check_rules(self, by_id: dict[str, Entry], synonyms: dict[str, tuple[str, ...]]) -> Rules:
+        from bot.brain.matcher import stem
+        from bot.brain.text import SynonymMap
+
+        expand = SynonymMap(synonyms).expand_tokens
+
+        def words_of(text: str) -> list[str]:
+            return [stem(w) for w in expand(normalise(text).split())]
+
+        guards: list[Guard] = []
+        facets: list[Facet] = []
+        for name, key in (("guards.yaml", "guards"), ("facets.yaml", "facets")):
+            path = self.dir / name
+            if not path.exists():
+                continue
+            rel = self.rel(path)
+            data = self.read(path)
+            if data is None:
+                continue
+            items = data.get(key) if isinstance(data, dict) else None
+            if not isinstance(items, list):
+                self.err(rel, 1, None, f"must have '{key}': a list of rules (see knowledge/README.md)")
+                continue
+            seen: set[str] = set()
+            for item in items:
+                if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not _ID.match(item["id"]):
+                    self.err(rel, getattr(item, "line", 1), None, "each rule needs an 'id' in kebab-case")
+                    continue
+                rid, line = item["id"], item.line
+                if rid in seen:
+                    self.err(rel, line, None, f"rule '{rid}' is listed twice")
+                seen.add(rid)
+                allowed = RULE_KEYS | (
+                    {"decline"} if key == "guards" else {"answer", "by_band", "applies_to", "lead_with_band"}
+                )
+                for k in item:
+                    if k not in allowed | {"id"}:
+                        self.err(
+                            rel,
+                            item.key_lines.get(k, line),
+                            None,
+                            f"rule '{rid}': unknown field '{k}' (expected {', '.join(sorted(allowed))})",
+                        )
+                rule = self.parse_rule(rel, item, rid, words_of)
+                if rule is None:
+                    continue
+                if key == "guards":
+                    decline = item.get("decline")
+                    target = by_id.get(decline) if isinstance(decline, str) else None
+                    if target is None or target.kind != "decline":
+                        self.err(
+                            rel,
+                            item.key_lines.get("decline", line),
+                            None,
+                            f"guard '{rid}': decline must be the id of a decline entry, got {decline!r}",
+                        )
+                        continue
+                    guards.append(Guard(rid, decline, rule))
+                    continue
+                answer, by_band_raw = item.get("answer"), item.get("by_band")
+                by_band: dict[int, str] = {}
+                if isinstance(by_band_raw, dict):
+                    for band_key, eid in by_band_raw.items():
+                        band = int(band_key) if str(band_key).isdigit() else None
+                        if band is None or not isinstance(eid, str) or eid not in by_id:
+                            self.err(
+                                rel,
+                                item.key_lines.get("by_band", line),
+                                None,
+                                f"facet '{rid}': by_band maps a band number to an entry id, got {band_key!r}: {eid!r}",
+                            )
+                            continue
+                        by_band[band] = eid
+                if (answer is None) == (not by_band):
+                    self.err(rel, line, None, f"facet '{rid}' needs exactly one of 'answer' (an entry id) or 'by_band'")
+                    continue
+                if answer is not None and answer not in by_id:
+                    self.err(rel, item.key_lines.get("answer", line), None, f"facet '{rid}': unknown entry '{answer}'")
+                    continue
+                applies = item.get("applies_to") or []
+                if not isinstance(applies, list) or any(a not in by_id for a in applies):
+                    self.err(
+                        rel,
+                        item.key_lines.get("applies_to", line),
+                        None,
+                        f"facet '{rid}': applies_to must list entry ids that exist",
+                    )
+                    continue
+                facets.append(Facet(rid, rule, answer, by_band, tuple(applies), bool(item.get("lead_with_band"))))
+        return Rules(tuple(guards), tuple(facets))
+
+    def parse_rule(self, rel: str, item: Any, rid: str, words_of) -> Rule | None:
+        def phrases(key: str) -> tuple[tuple[str, ...], ...] | None:
+            value = item.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                self.err(
+                    rel, item.key_lines.get(key, item.line), None, f"rule '{rid}': '{key}' must be a list of phrases"
+                )
+                return None
+            return prepare_phrases(value, words_of)
+
+        any_, unless = phrases("any"), phrases("unless")
+        groups_raw = item.get("all", [])
+        groups: list[tuple[tuple[str, ...], ...]] = []
+        if not isinstance(groups_raw, list) or not all(isinstance(g, list) and g for g in groups_raw):
+            self.err(
+                rel,
+                item.key_lines.get("all", item.line),
+                None,
+                f"rule '{rid}': 'all' must be a list of lists of phrases (one phrase from each list must appear)",
+            )
+            return None
+        for g in groups_raw:
+            if not all(isinstance(v, str) and v.strip() for v in g):
+                self.err(rel, item.key_lines.get("all", item.line), None, f"rule '{rid}': 'all' lists hold phrases")
+                return None
+            groups.append(prepare_phrases(g, words_of))
+        if any_ is None or unless is None:
+            return None
+        if not any_ and not groups:
+            self.err(rel, item.line, None, f"rule '{rid}' needs 'any' or 'all' phrases to fire on")
+            return None
+        return Rule(any_, tuple(groups), unless)
+
     # topic files
     def check_topic_file(self, path: Path) -> tuple[Topic | None, list[Entry]]:
         rel = self.rel(path)
@@ -880,6 +1007,7 @@ def check_knowledge(directory: str | Path = DEFAULT_DIR, *, today: dt.date | Non
             topics.append(topic)
             entries.extend(found)
     checker.check_across_files(entries)
+    rules = checker.check_rules({e.id: e for e in entries}, synonyms)
     kb = KnowledgeBase(
         entries=tuple(entries),
         topics=tuple(topics),
@@ -888,6 +1016,7 @@ def check_knowledge(directory: str | Path = DEFAULT_DIR, *, today: dt.date | Non
         notices=notices,
         directory=str(directory),
         nation_cues=cues,
+        rules=rules,
     )
     return kb, checker.problems
 

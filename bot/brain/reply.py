@@ -7,12 +7,13 @@ to say. `Answerer.reply(question)` is the whole brain in one call.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from bot.brain.guards import band_named
 from bot.brain.knowledge import Entry, KnowledgeBase, Link
-from bot.brain.markdown import Document, parse_markdown
-from bot.brain.matcher import ANSWER, CLARIFY, FALLBACK, Match, Matcher, build_matcher
+from bot.brain.markdown import BulletList, Document, parse_markdown
+from bot.brain.matcher import ANSWER, CLARIFY, FALLBACK, Match, Matcher, build_matcher, stem
 from bot.brain.nations import DEFAULT_NATION, LABELS, NATIONS, Nation
 from bot.brain.text import normalise
 
@@ -64,6 +65,8 @@ class Reply:
     # set when the figures shown are past their valid_until: the line that says so
     stale: Document | None = None
     guard: str | None = None  # the guard that decided (a clinical question, another profession...), if any
+    facet: str | None = None  # the facet that chose the entry (a band's pay, a band's duties...), if any
+    cue: str | None = None  # the words that fired the guard or facet, for `explain` and the curators' report
     match: Match | None = field(default=None, compare=False)
 
     @property
@@ -84,6 +87,8 @@ class Answerer:
         # answers are parsed once, here, not on every reply
         self._answers = {e.id: parse_markdown(e.answer) for e in kb.entries}
         self._parts = {(e.id, p.nation): parse_markdown(e.text_for(p.nation)) for e in kb.entries for p in e.nations}
+        self._shortcuts = {s for e in kb.entries for s in e.shortcuts}
+        self._shortcut_entries = {e.id for e in kb.entries if e.shortcuts}
 
     # entry points --------------------------------------------------------------------------------------
     def reply(self, question: str, *, today: dt.date | None = None, nation: str | None = None) -> Reply:
@@ -95,7 +100,60 @@ class Answerer:
         key = normalise(question)
         if key in HELP_WORDS:
             return self.help(today=today)
-        return self.from_match(self.matcher.match(question), today=today, nation=nation)
+        match = self.matcher.match(question)
+        decided = self.apply_rules(match)
+        if decided is not None:
+            return decided(today, nation)
+        return self.from_match(match, today=today, nation=nation)
+
+    def apply_rules(self, match: Match):
+        """Guards, then facets (bot.brain.guards): a function that builds the reply they decide, or None."""
+        rules = self.kb.rules
+        if not (rules.guards or rules.facets) or (
+            match.score == 100
+            and match.query == normalise(match.query)
+            and match.entry_id in self._shortcut_entries
+            and match.query.replace(" ", "") in self._shortcuts
+        ):
+            return None
+        words = [stem(w) for w in match.query.split()]
+        hit = rules.guard(words)
+        if hit is not None:
+            guard, cue = hit
+            declined = Match(FALLBACK, None, match.score, (), guard.decline, match.query, match.nations)
+
+            def decline(today: dt.date, nation: str | None) -> Reply:
+                return replace(self.fallback(declined, today=today), guard=guard.id, cue=cue)
+
+            return decline
+        if match.outcome == ANSWER and match.entry_id:
+            chosen: tuple[str, ...] = (match.entry_id,)
+        elif match.outcome == CLARIFY:
+            chosen = tuple(c.entry_id for c in match.candidates)
+        else:
+            return None
+        found = rules.facet(words, chosen)
+        if found is None:
+            return None
+        facet, target, cue = found
+        entry = self.kb.get(target)
+        if (
+            entry is None
+            or entry.kind == "decline"
+            or (match.outcome == ANSWER and target == match.entry_id and not facet.lead_with_band)
+        ):
+            return None
+        band = band_named(words)
+
+        def answer(today: dt.date, nation: str | None) -> Reply:
+            chosen_nation, assumed, others = choose_nation(match.nations, nation)
+            reply = self.entry_reply(
+                entry, today=today, match=match, nation=chosen_nation, assumed=assumed, others=others
+            )
+            body = lead_with_band(reply.body, band) if facet.lead_with_band and band else reply.body
+            return replace(reply, body=body, facet=facet.id, cue=cue)
+
+        return answer
 
     def from_match(self, match: Match, *, today: dt.date | None = None, nation: str | None = None) -> Reply:
         today = today or dt.date.today()
@@ -259,6 +317,19 @@ class Answerer:
 
     def _notices(self, today: dt.date) -> tuple[Document, ...]:
         return tuple(parse_markdown(n.text) for n in self.kb.notices_in_force(today))
+
+
+def lead_with_band(doc: Document, band: int) -> Document:
+    """The same answer with the bullet about `band` ("Band 3: ...") first in each list that has one."""
+    label = f"band {band}"
+    blocks = []
+    for block in doc.blocks:
+        if isinstance(block, BulletList):
+            first = [i for i in block.items if "".join(s.text for s in i).strip().lower().startswith(label)]
+            rest = [i for i in block.items if i not in first]
+            block = BulletList(tuple(first + rest))
+        blocks.append(block)
+    return Document(tuple(blocks))
 
 
 def choose_nation(named: tuple[str, ...], saved: str | None) -> tuple[Nation, bool, tuple[Nation, ...]]:

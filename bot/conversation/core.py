@@ -27,8 +27,9 @@ from bot.brain.matcher import FALLBACK, Match
 from bot.brain.nations import LABELS, Nation, parse_nation
 from bot.brain.reply import INFO, Answerer, Reply, TopicSummary
 from bot.brain.text import normalise
+from bot.conversation import followups
 from bot.conversation.buttons import NONE_OF_THESE
-from bot.curators_log.recorder import NullRecorder, Recorder
+from bot.curators_log.recorder import NullRecorder, Recorder, SafeRecorder
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,9 @@ class Assistant:
         today: Callable[[], dt.date] = dt.date.today,
     ):
         self.answerer = answerer
-        self.recorder: Recorder = recorder if recorder is not None else NullRecorder()
+        # the curators' log's one guard: a failing log is logged and never costs a member their answer
+        inner = recorder if recorder is not None else NullRecorder()
+        self.recorder: Recorder = inner if isinstance(inner, SafeRecorder) else SafeRecorder(inner)
         self.today = today
 
     @property
@@ -81,7 +84,17 @@ class Assistant:
         words = normalise(text).split()
         if words and words[0] == NATION_WORD and len(words) <= 4:
             return Answered(self.nation_command(" ".join(words[1:]), member))
-        reply = self.answerer.reply(text, today=self.today(), nation=self.nation_of(member))
+        today, nation = self.today(), self.nation_of(member)
+        reply = self.answerer.reply(text, today=today, nation=nation)
+        if member.conversation:
+            context = self.recorder.get_context(member.conversation)
+            if isinstance(context, dict):
+                followed = followups.resolve(self.answerer, text, reply, context, today=today, nation=nation)
+                if followed is not None:
+                    reply = followed
+            kept = followups.context_of(reply)
+            if kept is not None:
+                self.recorder.put_context(member.conversation, kept)
         ref = self._record(surface, text, reply, member)
         return Answered(reply, ref)
 
@@ -102,19 +115,19 @@ class Assistant:
         if self.kb.get(entry_id) is None:
             return None
         if ref:
-            self._safe("record a choice", lambda: self.recorder.record_choice(ref, entry_id, user_id=member.id))
+            self.recorder.record_choice(ref, entry_id, user_id=member.id)
         return self.open_entry(entry_id, surface, member)
 
     def none_of_these(self, ref: str | None, member: Member = ANONYMOUS) -> Answered:
         if ref:
-            self._safe("record a choice", lambda: self.recorder.record_choice(ref, NONE_OF_THESE, user_id=member.id))
+            self.recorder.record_choice(ref, NONE_OF_THESE, user_id=member.id)
         return Answered(self.answerer.fallback(Match(FALLBACK, None, 0, ()), today=self.today()), ref)
 
     def feedback(self, ref: str | None, entry_id: str, helpful: bool, member: Member = ANONYMOUS) -> bool:
         """Record 👍 or 👎 on an answer; False (nothing stored) when the entry is unknown."""
         if self.kb.get(entry_id) is None:
             return False
-        self._safe("record feedback", lambda: self.recorder.record_feedback(ref, entry_id, helpful, user_id=member.id))
+        self.recorder.record_feedback(ref, entry_id, helpful, user_id=member.id)
         return True
 
     def thanks(self, helpful: bool) -> str:
@@ -140,18 +153,15 @@ class Assistant:
             return member.nation
         if not member.id:
             return None
-        lookup = getattr(self.recorder, "member_nation", None)
-        if lookup is None:
-            return None
-        saved = self._safe("read a member's nation", lambda: lookup(member.id))
-        return saved if saved in LABELS else None
+        saved = self.recorder.member_nation(member.id)
+        return saved if saved in LABELS else None  # type: ignore[return-value]
 
     def set_nation(self, member: Member, nation: Nation | None) -> bool:
         """Save (or with None, forget) the member's nation; False when it cannot be stored."""
-        save = getattr(self.recorder, "set_member_nation", None)
-        if save is None or not member.id:
+        if not member.id:
             return False
-        return self._safe("save a member's nation", lambda: save(member.id, nation) or True) is True
+        self.recorder.set_member_nation(member.id, nation)
+        return True
 
     def nation_command(self, rest: str, member: Member) -> Reply:
         """`nation scotland`, `nation clear`, or `nation` alone (shows what is saved)."""
@@ -174,16 +184,4 @@ class Assistant:
 
     # --- the curators' log ----------------------------------------------------------------------------
     def _record(self, surface: Surface, text: str, reply: Reply, member: Member) -> str | None:
-        ref = self._safe(
-            "record a question", lambda: self.recorder.record_question(surface, text, reply, user_id=member.id)
-        )
-        return str(ref) if ref else None
-
-    @staticmethod
-    def _safe(what: str, call: Callable[[], object]) -> object:
-        """The curators' log must never cost a member their answer: a failure is logged, never raised."""
-        try:
-            return call()
-        except Exception as exc:
-            log.warning("could not %s (%s); the member is answered anyway", what, type(exc).__name__)
-            return None
+        return self.recorder.record_question(surface, text, reply, user_id=member.id)

@@ -1,27 +1,76 @@
-"""The quality gate: the labelled question set must meet the issue's thresholds."""
+"""The quality gate, on the real knowledge base.
+
+`tests/eval/gate.yaml` was written blind (from the answers only, never the alternates): it is the gate, and its
+thresholds are the issue's. `tests/eval/tuning.yaml` (and `tuning-extra.yaml`) are where thresholds, guards and
+facets are chosen; they must cover every entry and every nation. These are the only tests that read the live
+knowledge base, with lint: a curator's edit can turn CI red only here, through the gate.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from bot.brain.evaluation import FALLBACK_LABEL, evaluate, load_questions
+from bot.brain.nations import NATIONS
+from bot.brain.reply import Answerer
+from bot.brain.text import normalise
 from tests.conftest import ROOT
 
-QUESTIONS = ROOT / "tests" / "eval" / "tuning.yaml"
+GATE = ROOT / "tests" / "eval" / "gate.yaml"
+TUNING = ROOT / "tests" / "eval" / "tuning.yaml"
 
 
-def test_question_set_is_big_and_covers_every_entry(kb):
-    questions = load_questions(QUESTIONS, kb)
+@pytest.fixture(scope="module")
+def brain(real_kb):
+    return Answerer(real_kb)
+
+
+@pytest.fixture(scope="module")
+def gate(brain):
+    return evaluate(brain, load_questions(GATE, brain.kb))
+
+
+def test_the_gate_is_big_enough(brain):
+    questions = load_questions(GATE, brain.kb)
+    counts = Counter(q.expect == FALLBACK_LABEL for q in questions)
+    assert counts[False] >= 300 and counts[True] >= 100
+
+
+def test_the_gate_meets_the_quality_thresholds(gate):
+    report = gate.report()
+    assert gate.accuracy >= 0.92, report
+    assert gate.wrong_rate <= 0.02, report
+    assert gate.declined_rate >= 0.95, report
+    assert gate.clarify_rate <= 0.08, report
+
+
+def test_every_patient_care_question_of_the_gate_is_declined(gate):
+    declined, total = gate.group_rate("patient")
+    assert total >= 20 and declined == total, gate.report()
+
+
+def test_no_gate_question_is_copied_into_the_alternates(brain):
+    """The gate stays blind: none of its questions (normalised) is a phrasing of any entry, except the short
+    common ones the knowledge base had before the gate was written (tests/eval/gate-coincidences.txt)."""
+    known = {
+        line.strip()
+        for line in (ROOT / "tests" / "eval" / "gate-coincidences.txt").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    phrasings = {normalise(p) for e in brain.kb.entries for p in e.phrasings}
+    copied = [q.q for q in load_questions(GATE, brain.kb) if normalise(q.q) in phrasings - known]
+    assert copied == []
+
+
+def test_the_tuning_set_covers_every_entry_and_each_nation(brain):
+    questions = load_questions(TUNING, brain.kb)
     counts = Counter(q.expect for q in questions)
     assert sum(n for label, n in counts.items() if label != FALLBACK_LABEL) >= 200
     assert counts[FALLBACK_LABEL] >= 50
-    answerable = {e.id for e in kb.entries if e.kind != "decline"}
+    answerable = {e.id for e in brain.kb.entries if e.kind != "decline"}
     assert answerable - set(counts) == set()
-
-
-def test_matcher_meets_the_quality_thresholds(answerer):
-    result = evaluate(answerer.matcher, load_questions(QUESTIONS, answerer.kb))
-    report = result.report()
-    assert result.accuracy >= 0.90, report
-    assert result.wrong_rate <= 0.03, report
-    assert result.declined_rate >= 0.90, report
+    cues = brain.kb.nation_cues
+    named = {n for q in questions for n in cues.find(normalise(q.q).split())[0]}
+    assert named >= set(NATIONS)

@@ -359,7 +359,7 @@ class RecordingRecorder(NullRecorder):
         self.choices: list[tuple[str | None, str, str | None]] = []
         self._lock = threading.Lock()
 
-    def record_question(self, surface, question, reply, *, user_id=None):
+    def record_question(self, surface, question, reply, *, user_id=None, nation=None, guard=None):
         with self._lock:
             self.questions.append((surface, question, reply.entry_id, user_id))
             return f"q{len(self.questions)}"
