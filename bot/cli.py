@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from bot.brain.knowledge import KnowledgeBase
@@ -87,6 +87,7 @@ def cmd_ask(args) -> int:
     # with --follow-ups the lines are one conversation: "and band 4?" is read against the answer before it
     member = Member(nation=nation, conversation="cli" if args.follow_ups else None)
     questions = args.question
+    stream: Iterator[str]
     if questions == ["-"]:
         stream = (line.rstrip("\n") for line in sys.stdin)
     else:
@@ -169,7 +170,9 @@ def cmd_eval(args) -> int:
     except (OSError, ValueError) as exc:
         print(f"physio-career eval: {exc}", file=sys.stderr)
         return 2
-    result = evaluate(answerer, questions)
+    from bot.conversation.followups import follow_up_answerer
+
+    result = evaluate(answerer, questions, follow_up_answerer(answerer))
     print(result.report(show_misses=not args.quiet))
     failures = result.failures(args.min_accuracy, args.max_wrong, args.min_declined)
     for f in failures:

@@ -220,15 +220,9 @@ class Settings:
 
 def _database_url_problem(url: str) -> str | None:
     """A message naming DATABASE_URL when it cannot be right (a typo), else None. Reachability is not checked."""
-    try:
-        from bot.curators_log import check_database_url
-    except ImportError:  # pragma: no cover - the package is part of the bot
-        check_database_url = None
-    if check_database_url is not None:
-        return check_database_url(url)
-    if not url.startswith(("sqlite:///", "postgresql://")):
-        return "DATABASE_URL must start with sqlite:///, postgres:// or postgresql://"
-    return None
+    from bot.curators_log import check_database_url
+
+    return check_database_url(url)
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -79,10 +79,8 @@ def serve(settings: Settings, kb: KnowledgeBase) -> int:
 
 
 async def _serve_socket(settings: Settings, kb: KnowledgeBase) -> int:
-    from bot.slack.channel import SlackChannel
-
     services = Services(settings, kb)
-    channel = SlackChannel(settings, services)
+    channel = channel_class("slack")(settings, services)
     try:
         await channel.start()
         await channel.check_app_token()

@@ -92,8 +92,8 @@ class Chat:
             q = question.strip()
             if q.lower() in self.QUIT:
                 return 0
-            choices = numbered_choices(last.reply) if last is not None else []
-            if q.isdigit() and 1 <= int(q) <= len(choices):
+            choices: list[tuple[str, str]] = numbered_choices(last.reply) if last is not None else []
+            if last is not None and q.isdigit() and 1 <= int(q) <= len(choices):
                 kind, value = choices[int(q) - 1]
                 if kind == "entry":
                     answered = self.assistant.choose(last.ref, value, "chat", self.member)

@@ -17,6 +17,7 @@ class Labelled:
     q: str
     expect: str  # an entry id or "fallback"
     group: str = ""  # the `group:` of the item, else the `# --- group ---` comment above it
+    follow_up_of: int | None = None  # a follow-up question: the index (in its group) of the question it follows
 
 
 @dataclass
@@ -114,18 +115,19 @@ def load_questions(path: str | Path, kb=None) -> list[Labelled]:
         if kb is not None and expect != FALLBACK_LABEL and expect not in kb.by_id:
             raise ValueError(f"{path}: item {n} expects unknown entry '{expect}'")
         group = str(item.get("group") or (groups[n - 1] if n - 1 < len(groups) else ""))
-        out.append(Labelled(item["q"], expect, group))
+        follows = item.get("follow_up_of")
+        out.append(Labelled(item["q"], expect, group, follows if isinstance(follows, int) else None))
     return out
 
 
 HELP_ENTRY = "about-this-bot"  # the help reply ("help", an empty question) does what this entry does
 
 
-def outcome_of(brain, question: str) -> tuple[str, str | None, int, tuple[str, ...]]:
+def outcome_of(brain, question: str, reply=None) -> tuple[str, str | None, int, tuple[str, ...]]:
     """(outcome, entry or declined id, score, candidate ids) from the whole brain (an Answerer: guards, matcher,
     facets), or from a bare Matcher."""
-    if hasattr(brain, "reply"):
-        reply = brain.reply(question)
+    if reply is not None or hasattr(brain, "reply"):
+        reply = reply if reply is not None else brain.reply(question)
         if reply.outcome == "help":
             return ANSWER, HELP_ENTRY, 100, ()
         got = reply.entry_id if reply.outcome == ANSWER else reply.declined
@@ -139,11 +141,24 @@ def outcome_of(brain, question: str) -> tuple[str, str | None, int, tuple[str, .
     )
 
 
-def evaluate(brain, questions: list[Labelled]) -> EvalResult:
-    """Measure `brain` (an Answerer, or a Matcher alone) on labelled questions."""
+def evaluate(brain, questions: list[Labelled], follow_up=None) -> EvalResult:
+    """Measure `brain` (an Answerer, or a Matcher alone) on labelled questions.
+
+    `follow_up(question, previous_reply) -> Reply` answers a question marked `follow_up_of` in the conversation
+    of the one it follows (the conversation core provides it); without it, follow-ups are asked on their own.
+    """
     result = EvalResult()
+    replies: dict[tuple[str, int], object] = {}
+    position: dict[str, int] = {}
     for item in questions:
-        outcome, got, score, candidates = outcome_of(brain, item.q)
+        index = position.get(item.group, 0)
+        position[item.group] = index + 1
+        reply = None
+        if hasattr(brain, "reply"):
+            previous = replies.get((item.group, item.follow_up_of)) if item.follow_up_of is not None else None
+            reply = follow_up(item.q, previous) if follow_up and previous is not None else brain.reply(item.q)
+            replies[(item.group, index)] = reply
+        outcome, got, score, candidates = outcome_of(brain, item.q, reply)
         tally = result.by_group.setdefault(item.group, [0, 0])
         tally[1] += 1
         if item.expect == FALLBACK_LABEL:

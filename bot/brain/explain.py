@@ -74,7 +74,7 @@ class Explanation:
         )
         if r.facet:
             lines.append(f"facet:         {r.facet} fired on '{r.cue}' (knowledge/facets.yaml) -> {r.entry_id}")
-        outcome = r.outcome
+        outcome: str = r.outcome
         if r.outcome == "answer":
             outcome += f": {r.entry_id}" + (f" (for {r.nation_label})" if r.nation else "")
         elif r.outcome == "clarify":
@@ -89,7 +89,7 @@ def explain(answerer: Answerer, question: str, *, top: int = 5, today=None) -> E
     matcher = answerer.matcher
     nations, tokens = matcher._prepare(question)
     scores = matcher.scores(tokens)
-    order = matcher._top(scores, top) if len(scores) else []
+    order: list[int] = [int(i) for i in matcher._top(scores, top)] if len(scores) else []
     query = normalise(" ".join(tokens))
     ranked = []
     for i in order:

@@ -46,7 +46,7 @@ def _default_dir() -> Path:
 
 
 DEFAULT_DIR = _default_dir()
-SPECIAL_FILES = {"synonyms.yaml", "settings.yaml", "nations.yaml", "guards.yaml", "facets.yaml"}
+SPECIAL_FILES = {"synonyms.yaml", "settings.yaml", "nations.yaml", "guards.yaml", "facets.yaml", "pathways.yaml"}
 RULE_KEYS = {"any", "all", "unless"}
 ENTRY_FIELDS = {
     "id",
@@ -566,7 +566,7 @@ class _Checker:
                             f"guard '{rid}': decline must be the id of a decline entry, got {decline!r}",
                         )
                         continue
-                    guards.append(Guard(rid, decline, rule))
+                    guards.append(Guard(rid, str(decline), rule))
                     continue
                 answer, by_band_raw = item.get("answer"), item.get("by_band")
                 by_band: dict[int, str] = {}
@@ -740,7 +740,7 @@ class _Checker:
                     (f" (for {LABELS[part.nation]})", text, tuple(links) + part.links, until, where("nations"))
                 )
         elif answer or "answer" not in missing:
-            views.append(("", answer, links, valid_until, where("answer")))
+            views.append(("", answer, tuple(links), valid_until, where("answer")))
         for label, text, shown_links, until, at in views:
             if not text:
                 continue
@@ -850,7 +850,11 @@ class _Checker:
                     f"nations: {name}: 'nothing_specific' must say in a sentence what applies instead "
                     f"(at least {MIN_NOTHING_SPECIFIC_WORDS} words)",
                 )
-            part_links = self.parse_links(rel, lambda k, r=raw, a=at: r.key_lines.get(k, a), eid, raw.get("links"))
+
+            def part_where(key: str, r: Any = raw, a: int = at) -> int:
+                return r.key_lines.get(key, a)
+
+            part_links = self.parse_links(rel, part_where, eid, raw.get("links"))
             sources = self.urls(rel, raw.key_lines.get("source", at), eid, raw.get("source"), "source", strict=True)
             self.urls(
                 rel, raw.key_lines.get("corroboration", at), eid, raw.get("corroboration"), "corroboration", False

@@ -41,7 +41,7 @@ class Document:
     blocks: tuple[Block, ...]
 
     def urls(self) -> list[str]:
-        out = []
+        out: list[str] = []
         for block in self.blocks:
             lines = block.items if isinstance(block, BulletList) else (block.spans,)
             out.extend(s.url for spans in lines for s in spans if s.url)

@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final, Literal
 from itertools import chain, repeat
 
 import numpy as np
@@ -29,7 +30,10 @@ from rapidfuzz.distance import OSA
 from bot.brain.nations import NationCues
 from bot.brain.text import SynonymMap, normalise
 
-ANSWER, CLARIFY, FALLBACK = "answer", "clarify", "fallback"
+MatchOutcome = Literal["answer", "clarify", "fallback"]
+ANSWER: Final = "answer"
+CLARIFY: Final = "clarify"
+FALLBACK: Final = "fallback"
 _POSTINGS_CAP = 4000  # see _Space._dot
 
 
@@ -44,8 +48,10 @@ class Thresholds:
     answer: float = 0.30  # at or above (with the margin): answer
     margin: float = 0.09  # the best entry must lead the next by this share of its own score
     sure: float = 0.60  # at or above this, answer whatever the margin
-    clarify: float = 0.24  # at or above: "did you mean"; below: fallback
-    length_relief: float = 0.40  # long questions score lower; thresholds ease by up to this share
+    # "did you mean" only for real ambiguity: a best entry that is strong enough but does not lead clearly.
+    # Below this, the bot says it does not know rather than offering weak guesses.
+    clarify: float = 0.32  # at or above (and short of answering): "did you mean"; below: fallback
+    length_relief: float = 0.20  # long questions score lower; thresholds ease by up to this share
     decline: float = 0.24  # a decline entry (e.g. clinical advice) recognised at or above this
 
     def ease(self, n_tokens: int) -> float:
@@ -83,7 +89,7 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Match:
-    outcome: str  # answer | clarify | fallback
+    outcome: MatchOutcome
     entry_id: str | None  # the answered entry (None for clarify and fallback)
     score: int  # 0-100, the best entry's fused score
     candidates: tuple[Candidate, ...]  # best first; for clarify, the entries offered

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Final, Literal
 
 from bot.brain.guards import band_named
 from bot.brain.knowledge import Entry, KnowledgeBase, Link
@@ -18,8 +18,8 @@ from bot.brain.nations import DEFAULT_NATION, LABELS, NATIONS, Nation
 from bot.brain.text import normalise
 
 Outcome = Literal["answer", "clarify", "fallback", "help", "info"]
-HELP = "help"
-INFO = "info"  # a confirmation, such as "your nation is saved"
+HELP: Final = "help"
+INFO: Final = "info"  # a confirmation, such as "your nation is saved"
 HELP_WORDS = {"", "help", "topics", "menu", "start", "commands", "shortcuts", "options"}
 TOOLKIT_ID = "job-description-toolkit"
 
@@ -345,11 +345,11 @@ def choose_nation(named: tuple[str, ...], saved: str | None) -> tuple[Nation, bo
         return ordered[0], False, ()
     if ordered:
         if saved in ordered:
-            return saved, False, ()  # type: ignore[return-value]
+            return saved, False, ()
         first, rest = ordered[0], ordered[1:]
         return first, True, (*rest, *(n for n in NATIONS if n not in ordered))
     if saved in NATIONS:
-        return saved, False, ()  # type: ignore[return-value]
+        return saved, False, ()
     return DEFAULT_NATION, True, tuple(n for n in NATIONS if n != DEFAULT_NATION)
 
 

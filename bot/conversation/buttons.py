@@ -64,4 +64,4 @@ def unpack(value: object, kb: KnowledgeBase) -> ButtonValue | None:
         return None
     if nation is not None and nation not in NATIONS:
         return None
-    return ButtonValue(entry, ref, topic, nation)  # type: ignore[arg-type]
+    return ButtonValue(entry, ref, topic, nation)

@@ -86,3 +86,16 @@ def _same_kind_for_band(answerer: Answerer, entry_id: str, band: int) -> str | N
         if facet.lead_with_band and facet.answer == entry_id:
             return entry_id
     return None
+
+
+def follow_up_answerer(answerer: Answerer, *, today=None):
+    """For `physio-career eval`: answer a question as a follow-up of a previous reply."""
+
+    def answer(question: str, previous: Reply) -> Reply:
+        own = answerer.reply(question, today=today)
+        context = context_of(previous)
+        if context is None:
+            return own
+        return resolve(answerer, question, own, context, today=today, nation=None) or own
+
+    return answer

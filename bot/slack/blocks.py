@@ -35,7 +35,7 @@ MAX_LINK_BUTTONS = 5
 MAX_SOURCES = 3
 
 # Sent with every answer: no link previews, which would bury the answer under the first link's page.
-NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}
+NO_UNFURL: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
 
 Block = dict[str, Any]
 Message = dict[str, Any]  # {"text": str, "blocks": [Block, ...]}

@@ -102,7 +102,7 @@ def _socket_handler(app, app_token: str):
     from slack_bolt.request.async_request import AsyncBoltRequest
 
     class Handler(AsyncSocketModeHandler):
-        async def handle(self, client, req) -> None:  # type: ignore[override]
+        async def handle(self, client, req) -> None:
             start = time()
             request = AsyncBoltRequest(
                 mode="socket_mode", body=req.payload, headers=build_headers(req), context={"verified": True}

@@ -65,11 +65,11 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
 
     async def answer_in_place(body: dict, respond: AsyncRespond | None, client: AsyncWebClient, message: dict) -> None:
         """Post `message` where the clicked button was (a click on Home re-publishes Home instead)."""
-        if _is_ephemeral(body) or _channel(body) is None:
+        channel = _channel(body)
+        if _is_ephemeral(body) or channel is None:
             if respond is not None:
                 await respond(replace_original=False, response_type="ephemeral", **message, **render.NO_UNFURL)
             return
-        channel = _channel(body)
         clicked = body.get("message") or {}
         thread_ts = clicked.get("thread_ts")
         if thread_ts is None and not str(channel).startswith("D"):
@@ -189,11 +189,11 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
                     answered = await off_loop(assistant.open_entry, value.entry, "home", who)
                     reply = answered.reply if answered else None
                     await publish_home(body, client, reply=reply, ref=value.ref, thanks=helpful)
-                elif _is_ephemeral(body) or _channel(body) is None:
+                elif _is_ephemeral(body) or _channel(body) is None or _user(body) is None:
                     await respond(replace_original=False, response_type="ephemeral", **thanks)
                 else:
                     # only the member who clicked sees the thanks; others can still give their own feedback
-                    channel, user = _channel(body), _user(body)
+                    channel, user = str(_channel(body)), str(_user(body))
                     thread_ts = (body.get("message") or {}).get("thread_ts")
                     await call_slack(
                         ctx,
@@ -218,6 +218,8 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
                 await respond(replace_original=False, response_type="ephemeral", **render.notice_message(wording.GONE))
                 return
             channel = _channel(body)
+            if channel is None:
+                return
             message = render.reply_message(answered.reply, shared_by=_user(body), feedback=False)
             try:
                 await call_slack(

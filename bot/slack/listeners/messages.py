@@ -13,6 +13,7 @@ import logging
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncSay
 
+from bot.conversation import Surface
 from bot.runtime import off_loop
 from bot.slack import blocks as render
 from bot.slack.app import SlackContext
@@ -47,7 +48,7 @@ def is_channel_mention(event: dict) -> bool:
 
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:
-    async def answer(surface: str, event: dict, context: AsyncBoltContext, say: AsyncSay, thread_ts) -> None:
+    async def answer(surface: Surface, event: dict, context: AsyncBoltContext, say: AsyncSay, thread_ts) -> None:
         async with ctx.inflight.track():
             text = to_plain(without_mention(payload_text(event.get("text")), context.bot_user_id))
             if not text.strip() and event.get("subtype") is not None:
