@@ -123,7 +123,7 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> list[Any]:
     for item in node.value:
         if (
             isinstance(item, yaml.ScalarNode)
-            and item.style is None
+            and not item.style  # plain (None in PyYAML, "" in libyaml)
             and item.end_mark.line > item.start_mark.line
             and item.end_mark.column > 0
         ):
@@ -408,6 +408,8 @@ class _Checker:
 
     def check_url(self, rel: str, line: int | None, entry: str | None, url: str, what: str, strict: bool) -> None:
         """`strict`: members see it, so it must be https on an allowed (official) domain."""
+        if not self.settings_ok and "{" in url:
+            return  # a placeholder that settings.yaml (which could not be read) would have filled in
         parts = urlsplit(url)
         host = parts.hostname or ""
         if self.blocked and _domain_ok(host, self.blocked):
@@ -943,6 +945,30 @@ class _Checker:
         return out
 
     # across files
+    def check_labelled(self, entries: list[Entry]) -> None:
+        """Every entry members can be answered with has a labelled question in the evaluation set, so the
+        measure grows with the knowledge. Only in a checkout (the set lives in tests/eval/ beside knowledge/)."""
+        path = self.dir.parent / "tests" / "eval" / "tuning.yaml"
+        if not path.is_file():
+            return
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            self.warn(str(path), None, None, "could not be read, so lint cannot check which entries it covers")
+            return
+        labelled = {str(q.get("expect")) for q in data.get("questions") or [] if isinstance(q, dict)}
+        for e in entries:
+            if e.kind in ("answer", "bot") and e.id not in labelled:
+                example = '"' + e.question.lower().rstrip("?").replace("\\", "").replace('"', "'") + '"'
+                self.warn(
+                    e.file,
+                    e.line,
+                    e.id,
+                    "has no labelled question in tests/eval/tuning.yaml. Add two or three questions the way members "
+                    f"would ask them, for example:\n  - q: {example}\n    expect: {e.id}",
+                    rule="unlabelled",
+                )
+
     def check_across_files(self, entries: list[Entry]) -> None:
         first: dict[str, Entry] = {}
         for e in entries:
@@ -1011,6 +1037,7 @@ def check_knowledge(directory: str | Path = DEFAULT_DIR, *, today: dt.date | Non
             topics.append(topic)
             entries.extend(found)
     checker.check_across_files(entries)
+    checker.check_labelled(entries)
     rules = checker.check_rules({e.id: e for e in entries}, synonyms)
     kb = KnowledgeBase(
         entries=tuple(entries),
