@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ TEAMS_CLIENT_SECRET = TEAMS_PREFIX + "CLIENTSECRET"
 TEAMS_TENANT_ID = TEAMS_PREFIX + "TENANTID"
 TEAMS_ANONYMOUS = TEAMS_PREFIX + "ANONYMOUS_ALLOWED"
 TEAMS_ANY_SERVICE_URL = "TEAMS_ALLOW_ANY_SERVICE_URL"
+TEAMS_ADMINS = "TEAMS_ADMIN_AAD_IDS"
 
 
 def default_database_url(env: Mapping[str, str] | None = None) -> str:
@@ -75,6 +77,7 @@ class SlackSettings:
     signing_secret: str = field(default="", repr=False)  # HTTP mode
     app_token: str = field(default="", repr=False)  # Socket Mode
     api_url: str = DEFAULT_API_URL
+    escalation_channel: str = ""  # "Ask a person": the help channel's id; empty, and the button is not shown
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SlackSettings | None:
@@ -99,7 +102,12 @@ class SlackSettings:
             raise ConfigError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}")
         if not api_url.endswith("/"):
             api_url += "/"
-        return cls(bot_token=bot, signing_secret=secret, app_token=app, api_url=api_url)
+        escalation = _get(env, "ESCALATION_CHANNEL")
+        if escalation and not re.fullmatch(r"[CG][A-Z0-9]{6,20}", escalation):
+            raise ConfigError(
+                f"ESCALATION_CHANNEL must be a Slack channel id such as C0123ABCD (not its name), got {escalation!r}"
+            )
+        return cls(bot_token=bot, signing_secret=secret, app_token=app, api_url=api_url, escalation_channel=escalation)
 
     @property
     def socket(self) -> bool:
@@ -115,6 +123,7 @@ class TeamsSettings:
     tenant_id: str = ""
     anonymous: bool = False  # local testing only: requests without a token are accepted
     allow_any_service_url: bool = False  # tests against a local stand-in connector only
+    admin_aad_ids: frozenset[str] = frozenset()  # Entra object ids (lower case) who may ask for `report`
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TeamsSettings | None:
@@ -134,7 +143,8 @@ class TeamsSettings:
             for name, value in ((TEAMS_CLIENT_SECRET, secret), (TEAMS_TENANT_ID, tenant)):
                 if not value:
                     raise ConfigError(f"{TEAMS_CLIENT_ID} is set but {name} is not; see README.md, 'Settings'")
-        return cls(client_id, secret, tenant, anonymous, any_url)
+        admins = frozenset(a.strip().lower() for a in _get(env, TEAMS_ADMINS).replace(";", ",").split(",") if a.strip())
+        return cls(client_id, secret, tenant, anonymous, any_url, admins)
 
 
 @dataclass(frozen=True)

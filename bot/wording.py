@@ -12,6 +12,24 @@ FLAGGED = (
     "Thanks: I've passed that on to the curators. Try asking in other words, or a person can help: "
     "CSP enquiries on {csp_phone} or {csp_email}."
 )
+NOT_WHAT_I_ASKED = (
+    "Thanks for telling me: the curators will see it. Did you mean one of these? If not, ask me in other words, "
+    "or ask a person."
+)
+NOT_WHAT_I_ASKED_NONE = (
+    "Thanks for telling me: the curators will see it. Try asking in other words, or ask a person: CSP enquiries, "
+    "or your local CSP steward for a problem at work."
+)
+ASK_PERSON_CONFIRM = (
+    "I can post your question in the network's help channel, where a person can answer it. "
+    "It goes without your name unless you choose otherwise:\n\n> {question}"
+)
+ASK_PERSON_SENT = "Done: I've posted your question in <#{channel}>. When someone replies there, I'll pass it on here."
+ASK_PERSON_POSTED = "A member asked:"
+ASK_PERSON_POSTED_NAMED = "<@{user}> asked:"
+ASK_PERSON_HOW_TO_REPLY = "Reply in this thread and I'll pass your answer on to them."
+ASK_PERSON_REPLY = "A person in the help channel replied to your question:"
+ASK_PERSON_FAILED = "Sorry, I could not post your question just now. Please try again later, or contact CSP enquiries."
 GONE = "Sorry, that question is no longer in my knowledge base. Please ask me in your own words."
 BAD_BUTTON = "Sorry, I could not read that button. Please ask me your question in your own words."
 NOT_IN_CHANNEL = "I can't post in this conversation. Invite me to the channel first, or ask me in a direct message."

@@ -67,11 +67,19 @@ class Reply:
     guard: str | None = None  # the guard that decided (a clinical question, another profession...), if any
     facet: str | None = None  # the facet that chose the entry (a band's pay, a band's duties...), if any
     cue: str | None = None  # the words that fired the guard or facet, for `explain` and the curators' report
+    offer_person: bool = False  # the bot could not answer: channels with a help channel offer "Ask a person"
     match: Match | None = field(default=None, compare=False)
 
     @property
     def feedback_allowed(self) -> bool:
         return self.outcome == ANSWER and self.entry_id is not None
+
+    @property
+    def alternatives(self) -> tuple[str, ...]:
+        """The next best entries after the one answered (for "Not what I asked"), best first."""
+        if self.match is None:
+            return ()
+        return tuple(c.entry_id for c in self.match.candidates if c.entry_id != self.entry_id)[:3]
 
     @property
     def nation_label(self) -> str:
@@ -278,6 +286,7 @@ class Answerer:
             score=match.score,
             topics=topics,
             declined=declined.id if declined else None,
+            offer_person=declined is None,
             notices=self._notices(today),
             match=match,
         )

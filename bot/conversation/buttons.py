@@ -21,18 +21,41 @@ NONE_OF_THESE = "none-of-these"  # recorded as the member's choice when they pre
 _REF = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
+MAX_QUESTION = 300  # a question carried to "Ask a person" (the member's own words, sent back by their client)
+MAX_OTHERS = 3
+
+
 @dataclass(frozen=True)
 class ButtonValue:
     entry: str | None = None
     ref: str | None = None
     topic: str | None = None
     nation: Nation | None = None
+    others: tuple[str, ...] = ()  # the next best entries ("Not what I asked")
+    question: str | None = None  # the member's question, for "Ask a person"
+    named: bool = False  # "Ask a person" with the member's name (else anonymously)
 
 
 def pack(
-    *, entry: str | None = None, ref: str | None = None, topic: str | None = None, nation: str | None = None
+    *,
+    entry: str | None = None,
+    ref: str | None = None,
+    topic: str | None = None,
+    nation: str | None = None,
+    others: tuple[str, ...] | list[str] = (),
+    question: str | None = None,
+    named: bool = False,
 ) -> str:
-    data = {k: v for k, v in (("e", entry), ("r", ref), ("t", topic), ("n", nation)) if v}
+    fields = (
+        ("e", entry),
+        ("r", ref),
+        ("t", topic),
+        ("n", nation),
+        ("o", ",".join(list(others)[:MAX_OTHERS])),
+        ("q", (question or "")[:MAX_QUESTION]),
+        ("a", "named" if named else ""),
+    )
+    data = {k: v for k, v in fields if v}
     value = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     if len(value) > MAX_VALUE and "r" in data:  # a ref is a convenience; never let it break the button
         data.pop("r")
@@ -51,11 +74,19 @@ def unpack(value: object, kb: KnowledgeBase) -> ButtonValue | None:
             data = json.loads(value)
         except ValueError:
             return None
-    if not isinstance(data, dict) or not data or set(data) - {"e", "r", "t", "n"}:
+    if not isinstance(data, dict) or not data or set(data) - {"e", "r", "t", "n", "o", "q", "a"}:
         return None
     if not all(isinstance(v, str) for v in data.values()):
         return None
     entry, ref, topic, nation = data.get("e"), data.get("r"), data.get("t"), data.get("n")
+    others = tuple(o for o in (data.get("o") or "").split(",") if o)
+    question, named = data.get("q"), data.get("a")
+    if len(others) > MAX_OTHERS or any(kb.get(o) is None for o in others):
+        return None
+    if question is not None and (len(question) > MAX_QUESTION or not question.strip()):
+        return None
+    if named not in (None, "named"):
+        return None
     if entry is not None and entry != NONE_OF_THESE and kb.get(entry) is None:
         return None
     if ref is not None and not _REF.match(ref):
@@ -64,4 +95,4 @@ def unpack(value: object, kb: KnowledgeBase) -> ButtonValue | None:
         return None
     if nation is not None and nation not in NATIONS:
         return None
-    return ButtonValue(entry, ref, topic, nation)
+    return ButtonValue(entry, ref, topic, nation, others, question, named == "named")

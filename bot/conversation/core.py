@@ -23,9 +23,9 @@ from typing import Literal
 from bot import wording
 from bot.brain.knowledge import KnowledgeBase
 from bot.brain.markdown import Document, parse_markdown
-from bot.brain.matcher import FALLBACK, Match
+from bot.brain.matcher import CLARIFY, FALLBACK, Match
 from bot.brain.nations import LABELS, Nation, parse_nation
-from bot.brain.reply import INFO, Answerer, Reply, TopicSummary
+from bot.brain.reply import INFO, Answerer, Reply, Suggestion, TopicSummary
 from bot.brain.text import normalise
 from bot.conversation import followups
 from bot.conversation.buttons import NONE_OF_THESE
@@ -129,6 +129,26 @@ class Assistant:
             return False
         self.recorder.record_feedback(ref, entry_id, helpful, user_id=member.id)
         return True
+
+    def not_what_i_asked(
+        self, ref: str | None, entry_id: str, others: tuple[str, ...], member: Member = ANONYMOUS
+    ) -> Reply | None:
+        """The member says the answer missed: log it for the curators, offer the next best entries and a person."""
+        if self.kb.get(entry_id) is None:
+            return None
+        self.recorder.record_flag(ref, entry_id, user_id=member.id)
+        suggestions = tuple(
+            Suggestion(o, self.kb.by_id[o].question) for o in others if o in self.kb.by_id and o != entry_id
+        )
+        text = wording.NOT_WHAT_I_ASKED if suggestions else wording.NOT_WHAT_I_ASKED_NONE
+        return Reply(
+            outcome=CLARIFY if suggestions else FALLBACK,
+            title="Sorry I missed",
+            body=parse_markdown(text),
+            candidates=suggestions,
+            offer_person=True,
+            notices=self.notices(),
+        )
 
     def thanks(self, helpful: bool) -> str:
         return wording.THANKS_UP if helpful else wording.THANKS_DOWN

@@ -30,7 +30,7 @@ from bot.curators_log.ledger import EVENT_MEMORY, EVENT_TTL, DatabaseLedger
 from bot.curators_log.recorder import NOT_WHAT_I_ASKED, UNAVAILABLE, RecordedReply, guarded
 from bot.curators_log.redact import clean_text, hash_user, redact
 from bot.curators_log.schema import UTC, ChoiceRow, FeedbackRow, FlagRow, QuestionRow, Row, StorageError
-from bot.curators_log.state import CONTEXT_TTL, MEMORY_SIZE, Contexts, MemberNations
+from bot.curators_log.state import CONTEXT_TTL, ESCALATION_TTL, MEMORY_SIZE, Contexts, MemberNations
 from bot.curators_log.store import Store
 
 __all__ = ["UNAVAILABLE", "DatabaseRecorder"]
@@ -92,6 +92,15 @@ class DatabaseRecorder:
         )
         self.contexts = Contexts(
             self.access, hash_key=hash_key, clock=clock, timeout=claim_timeout, ttl=context_ttl, capacity=member_memory
+        )
+        # who asked a person (the help channel's thread -> the member to pass replies back to), for two weeks
+        self.escalations = Contexts(
+            self.access,
+            hash_key=hash_key,
+            clock=clock,
+            timeout=claim_timeout,
+            ttl=ESCALATION_TTL,
+            capacity=member_memory,
         )
         self._closed = False
         self._last_housekeeping = float("-inf")
@@ -227,6 +236,15 @@ class DatabaseRecorder:
         self.contexts.put(conversation_id, data)
         self._wake()
 
+    @guarded("reading an escalation", None)
+    def escalation(self, thread_id: str | None) -> dict[str, Any] | None:
+        return self.escalations.get(f"escalation:{thread_id}" if thread_id else None)
+
+    @guarded("keeping an escalation", None)
+    def keep_escalation(self, thread_id: str | None, data: dict[str, Any]) -> None:
+        self.escalations.put(f"escalation:{thread_id}" if thread_id else None, data)
+        self._wake()
+
     @guarded("reading the report", UNAVAILABLE)
     def report_text(self, since: str = "30d") -> str:
         """The curators' report as plain text (for Slack); a short apology if the database cannot be read."""
@@ -288,7 +306,12 @@ class DatabaseRecorder:
         return (clean_text(str(ref), 64) or None) if ref else None
 
     def _unsynced(self) -> bool:
-        return self.ledger.has_unsynced() or self.nations.has_unsynced() or self.contexts.has_unsynced()
+        return (
+            self.ledger.has_unsynced()
+            or self.nations.has_unsynced()
+            or self.contexts.has_unsynced()
+            or self.escalations.has_unsynced()
+        )
 
     def _open(self) -> bool:
         now = self._now()
@@ -414,6 +437,7 @@ class DatabaseRecorder:
         self.ledger.sync(store)
         self.nations.sync(store)
         self.contexts.sync(store)
+        self.escalations.sync(store)
         lost = self.ledger.memory.lost + self.nations.memory.lost + self.contexts.memory.lost
         if lost > self._lost_logged:
             log.warning(

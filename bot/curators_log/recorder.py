@@ -15,7 +15,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from bot.curators_log.access import DatabaseAccess, ThrottledWarning, describe_error
 from bot.curators_log.ledger import EVENT_TTL, MemoryLedger
-from bot.curators_log.state import CONTEXT_TTL, Contexts, MemberNations
+from bot.curators_log.state import CONTEXT_TTL, ESCALATION_TTL, Contexts, MemberNations
 
 NOT_WHAT_I_ASKED = "not-what-i-asked"
 UNAVAILABLE = (
@@ -130,6 +130,14 @@ class Recorder(Protocol):
         """Keep small JSON for the conversation (about 1 KB at most; larger is refused) for `context_ttl`."""
         ...
 
+    def escalation(self, thread_id: str | None) -> dict[str, Any] | None:
+        """Who asked the question posted as help-channel thread `thread_id` (to pass a reply back), or None."""
+        ...
+
+    def keep_escalation(self, thread_id: str | None, data: dict[str, Any]) -> None:
+        """Remember, for two weeks, who asked the question posted as thread `thread_id`."""
+        ...
+
     def report_text(self, since: str = "30d") -> str:
         """The curators' report as plain text, or a short apology when it cannot be read."""
         ...
@@ -160,6 +168,7 @@ class NullRecorder:
         nowhere = DatabaseAccess(None)
         self._nations = MemberNations(nowhere, hash_key="", clock=clock)
         self._contexts = Contexts(nowhere, hash_key="", clock=clock, ttl=context_ttl)
+        self._escalations = Contexts(nowhere, hash_key="", clock=clock, ttl=ESCALATION_TTL)
 
     def record_question(
         self,
@@ -212,6 +221,14 @@ class NullRecorder:
     @guarded("keeping a conversation context", None)
     def put_context(self, conversation_id: str | None, data: dict[str, Any]) -> None:
         self._contexts.put(conversation_id, data)
+
+    @guarded("reading an escalation", None)
+    def escalation(self, thread_id: str | None) -> dict[str, Any] | None:
+        return self._escalations.get(f"escalation:{thread_id}" if thread_id else None)
+
+    @guarded("keeping an escalation", None)
+    def keep_escalation(self, thread_id: str | None, data: dict[str, Any]) -> None:
+        self._escalations.put(f"escalation:{thread_id}" if thread_id else None, data)
 
     def report_text(self, since: str = "30d") -> str:
         return f"The report is not available: {self.reason or 'nothing is being recorded'}."
@@ -292,6 +309,15 @@ class SafeRecorder:
     @guarded("keeping a conversation context", None)
     def put_context(self, conversation_id: str | None, data: dict[str, Any]) -> None:
         self.inner.put_context(conversation_id, data)
+
+    @guarded("reading an escalation", None)
+    def escalation(self, thread_id: str | None) -> dict[str, Any] | None:
+        data = self.inner.escalation(thread_id)
+        return data if isinstance(data, dict) else None
+
+    @guarded("keeping an escalation", None)
+    def keep_escalation(self, thread_id: str | None, data: dict[str, Any]) -> None:
+        self.inner.keep_escalation(thread_id, data)
 
     @guarded("reading the report", UNAVAILABLE)
     def report_text(self, since: str = "30d") -> str:

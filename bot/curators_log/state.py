@@ -93,6 +93,9 @@ class MemberNations:
         return len(items)
 
 
+ESCALATION_TTL = 14 * 24 * 3600.0  # a question sent to the help channel can be answered for two weeks
+
+
 class Contexts:
     """Small JSON kept per conversation for follow-up questions, for `ttl` seconds after it was last written."""
 

@@ -32,6 +32,7 @@ class SlackContext:
     reporter: Callable[[], str] | None = None
     inflight: InFlight = field(default_factory=InFlight)
     health: dict[str, str] = field(default_factory=dict)  # e.g. {"slack": "invalid_auth"} after a revoked token
+    escalation_channel: str = ""  # the help channel for "Ask a person" (ESCALATION_CHANNEL)
 
 
 class _QuietTokenWarning(logging.Filter):
@@ -93,7 +94,8 @@ def create_app(
         request_verification_enabled=True,  # requests reach Bolt verified by the front door or the socket
         ignoring_self_events_enabled=True,
     )
-    ctx = context or SlackContext(assistant, admin_user_ids, reporter)
+    ctx = context or SlackContext(assistant, admin_user_ids, reporter, escalation_channel=slack.escalation_channel)
+    setattr(app, "physio_context", ctx)  # noqa: B010 - read by SlackChannel.health() and the tests
     app.middleware(log_request)
     app.middleware(deduplicate_events(assistant, ctx))
     register_listeners(app, ctx)

@@ -299,12 +299,14 @@ def reply_message(
     shared_by: str | None = None,
     feedback: bool = True,
     max_blocks: int = MAX_BLOCKS,
+    person_question: str | None = None,
 ) -> Message:
     """A reply as a Slack message.
 
     `ref` is the recorder's reference of the question (carried in the buttons); `question` is what the member
     asked, shown back when Slack does not show it (the slash command); `share` adds "Share in channel";
-    `shared_by` is the Slack user id of a member who shared it; `feedback=False` leaves out 👍/👎.
+    `shared_by` is the Slack user id of a member who shared it; `feedback=False` leaves out 👍/👎;
+    `person_question` (when a help channel is set) adds "Ask a person" to replies the bot could not answer.
     """
     top: list[Block] = [_header(reply.title)]
     if shared_by:
@@ -355,6 +357,13 @@ def reply_message(
             _button("👍 Helpful", ids.ACTION_FEEDBACK_UP, value=value),
             _button("👎 Not helpful", ids.ACTION_FEEDBACK_DOWN, value=value),
         ]
+        buttons.append(
+            _button(
+                "Not what I asked",
+                ids.ACTION_NOT_WHAT_I_ASKED,
+                value=ids.pack(entry=reply.entry_id, ref=ref, others=reply.alternatives),
+            )
+        )
         if share:
             buttons.append(_button("Share in channel", ids.ACTION_SHARE, value=value))
         tail += _actions(buttons, ids.BLOCK_FEEDBACK)
@@ -364,6 +373,11 @@ def reply_message(
             ids.BLOCK_FEEDBACK,
         )
 
+    if person_question and person_question.strip() and reply.offer_person:
+        tail += _actions(
+            [_button("Ask a person", ids.ACTION_ASK_PERSON, value=ids.pack(ref=ref, question=person_question))],
+            ids.BLOCK_PERSON,
+        )
     budget = max_blocks - len(top) - len(tail)
     body = _body_blocks(reply.body, max(budget - len(bottom), 1))
     blocks = (top + body + bottom)[: max_blocks - len(tail)] + tail
@@ -392,6 +406,38 @@ def _nation_blocks(reply: Reply, ref: str | None) -> list[Block]:
     ]
     note = f"This answer is for *{escape(label)}*. The rules differ in the other UK nations:"
     return [_context([note], f"{ids.BLOCK_NATION}_label"), *_actions(buttons, ids.BLOCK_NATION)]
+
+
+def ask_person_message(question: str, ref: str | None) -> Message:
+    """What would be posted in the help channel, and the member's choices: anonymously, with their name, or not."""
+    text = wording.ASK_PERSON_CONFIRM.format(question=escape(question))
+    buttons = [
+        _button(
+            "Send without my name",
+            ids.numbered(ids.ACTION_SEND_TO_PERSON, 0),
+            value=ids.pack(ref=ref, question=question),
+            style="primary",
+        ),
+        _button(
+            "Send with my name",
+            ids.numbered(ids.ACTION_SEND_TO_PERSON, 1),
+            value=ids.pack(ref=ref, question=question, named=True),
+        ),
+    ]
+    return {"text": text, "blocks": [_section(text, ids.BLOCK_ANSWER), *_actions(buttons, ids.BLOCK_PERSON)]}
+
+
+def escalation_message(question: str, asked_by: str | None) -> Message:
+    """The question as posted in the help channel."""
+    lead = wording.ASK_PERSON_POSTED_NAMED.format(user=escape(asked_by)) if asked_by else wording.ASK_PERSON_POSTED
+    text = f"{lead}\n>{escape(question)}\n\n{wording.ASK_PERSON_HOW_TO_REPLY}"
+    return {"text": text, "blocks": [_section(text, ids.BLOCK_ANSWER)]}
+
+
+def relayed_reply_message(reply_text: str) -> Message:
+    """A person's reply from the help channel, passed back to the member."""
+    text = f"{wording.ASK_PERSON_REPLY}\n\n{escape(reply_text[:2500])}"
+    return {"text": text, "blocks": [_section(text, ids.BLOCK_ANSWER)]}
 
 
 def topic_message(topic: TopicSummary, notices: Sequence[Document] = (), *, ref: str | None = None) -> Message:

@@ -28,7 +28,11 @@ class SlackChannel:
         self.client = client or AsyncWebClient(token=self.slack.bot_token, base_url=self.slack.api_url, timeout=10)
         self.backoff = backoff
         self.context = SlackContext(
-            services.assistant, settings.admin_user_ids, services.reporter, inflight=services.inflight
+            services.assistant,
+            settings.admin_user_ids,
+            services.reporter,
+            inflight=services.inflight,
+            escalation_channel=self.slack.escalation_channel,
         )
         self.app = create_app(self.slack, services.assistant, self.client, context=self.context)
         self.socket_handler: Any = None

@@ -28,6 +28,9 @@ ACTION_SHARE = "share_answer"  # re-post an ephemeral answer in the channel
 ACTION_LINK = "open_link"  # a link button; Slack opens the URL, we only acknowledge the click
 ACTION_NATION = "answer_for_nation"  # the same answer for another UK nation
 ACTION_SET_NATION = "set_nation"  # the Home tab's nation choice (an empty value forgets it)
+ACTION_NOT_WHAT_I_ASKED = "not_what_i_asked"  # beside 👍/👎: offers the next best entries and a person
+ACTION_ASK_PERSON = "ask_person"  # "Ask a person": shows what would be posted, and the choices
+ACTION_SEND_TO_PERSON = "send_to_person"  # posts the question in the help channel (anonymously or named)
 
 # Block ids.
 BLOCK_TITLE = "title"
@@ -46,6 +49,7 @@ BLOCK_THANKS = "thanks"
 BLOCK_HOME_INTRO = "home_intro"
 BLOCK_HOME_HOW = "home_how"
 BLOCK_NATION = "nation"
+BLOCK_PERSON = "ask_person"
 
 # What a button carries is the conversation core's business (bot.conversation.buttons).
 NONE_CHOICE = NONE_OF_THESE

@@ -166,8 +166,10 @@ class SlackApiStandIn:
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length).decode("utf-8") if length else ""
-        path = urllib.parse.urlsplit(request.path).path
-        body = _parse(raw)
+        parts = urllib.parse.urlsplit(request.path)
+        path = parts.path
+        # the SDK sends some methods' arguments in the query string (conversations.open)
+        body = {**dict(urllib.parse.parse_qsl(parts.query)), **_parse(raw)}
         headers = {k.lower(): v for k, v in request.headers.items()}
         with self._changed:
             self.calls.append(Call(path, body, headers))
@@ -204,6 +206,8 @@ class SlackApiStandIn:
             return Canned(200, AUTH_TEST)
         if method == "chat.postMessage":
             return Canned(200, {"ok": True, "channel": "C0001", "ts": f"{time.time():.6f}", "message": {}})
+        if method == "conversations.open":
+            return Canned(200, {"ok": True, "channel": {"id": "D0001"}})
         return Canned(200, {"ok": True})
 
 
@@ -357,6 +361,7 @@ class RecordingRecorder(NullRecorder):
         self.questions: list[tuple[str, str, str | None, str | None]] = []  # surface, text, entry, user
         self.feedback: list[tuple[str | None, str, bool, str | None]] = []
         self.choices: list[tuple[str | None, str, str | None]] = []
+        self.flags: list[tuple[str | None, str, str | None]] = []
         self._lock = threading.Lock()
 
     def record_question(self, surface, question, reply, *, user_id=None, nation=None, guard=None):
@@ -371,6 +376,10 @@ class RecordingRecorder(NullRecorder):
     def record_choice(self, ref, entry_id, *, surface="button", user_id=None):
         with self._lock:
             self.choices.append((ref, entry_id, user_id))
+
+    def record_flag(self, ref, entry_id, *, reason="not-what-i-asked", surface="button", user_id=None):
+        with self._lock:
+            self.flags.append((ref, entry_id, user_id))
 
 
 class BrokenRecorder:

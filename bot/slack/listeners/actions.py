@@ -22,7 +22,7 @@ from bot.runtime import off_loop
 from bot.slack import blocks as render
 from bot.slack import ids
 from bot.slack.app import SlackContext, slack_error
-from bot.slack.listeners.common import call_slack, member
+from bot.slack.listeners.common import call_slack, member, respond_ephemeral
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         channel = _channel(body)
         if _is_ephemeral(body) or channel is None:
             if respond is not None:
-                await respond(replace_original=False, response_type="ephemeral", **message, **render.NO_UNFURL)
+                await respond_ephemeral(respond, {**message, **render.NO_UNFURL})
             return
         clicked = body.get("message") or {}
         thread_ts = clicked.get("thread_ts")
@@ -190,7 +190,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
                     reply = answered.reply if answered else None
                     await publish_home(body, client, reply=reply, ref=value.ref, thanks=helpful)
                 elif _is_ephemeral(body) or _channel(body) is None or _user(body) is None:
-                    await respond(replace_original=False, response_type="ephemeral", **thanks)
+                    await respond_ephemeral(respond, thanks)
                 else:
                     # only the member who clicked sees the thanks; others can still give their own feedback
                     channel, user = str(_channel(body)), str(_user(body))
@@ -215,7 +215,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
                 return
             answered = await off_loop(assistant.open_entry, value.entry, "button", _who(body), nation=value.nation)
             if answered is None:
-                await respond(replace_original=False, response_type="ephemeral", **render.notice_message(wording.GONE))
+                await respond_ephemeral(respond, render.notice_message(wording.GONE))
                 return
             channel = _channel(body)
             if channel is None:
@@ -232,9 +232,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
                 if error not in CANNOT_POST:
                     raise
                 log.info("could not share an answer: %s", error)
-                await respond(
-                    replace_original=False, response_type="ephemeral", **render.notice_message(render.NOT_IN_CHANNEL)
-                )
+                await respond_ephemeral(respond, render.notice_message(render.NOT_IN_CHANNEL))
 
     async def handle_set_nation(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
         """The Home tab's nation choice; an empty value forgets it."""

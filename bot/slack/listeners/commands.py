@@ -35,7 +35,11 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             who = member(user_id, team=command.get("team_id"))
             answered = await off_loop(ctx.assistant.ask, text, "command", who)
             message = render.reply_message(
-                answered.reply, ref=answered.ref, question=text if text.strip() else None, share=True
+                answered.reply,
+                ref=answered.ref,
+                question=text if text.strip() else None,
+                share=True,
+                person_question=text if ctx.escalation_channel else None,
             )
             await ack(response_type="ephemeral", **message, **render.NO_UNFURL)
 

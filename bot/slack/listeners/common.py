@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -54,6 +55,31 @@ async def call_slack(ctx: SlackContext, what: str, call: Callable[[], Awaitable[
         raise
     ctx.health.pop("slack", None)
     return result
+
+
+RESPOND_RETRY_DELAY = 0.5
+
+
+async def respond_ephemeral(respond: Any, message: dict[str, Any], *, delay: float = RESPOND_RETRY_DELAY) -> bool:
+    """Post an ephemeral answer to the click's response_url; a Slack server error (5xx) or a dropped connection
+    is tried once more, then logged (never silently lost). True when Slack took it."""
+    for attempt in (1, 2):
+        try:
+            response = await respond(replace_original=False, response_type="ephemeral", **message)
+            status = int(getattr(response, "status_code", 200) or 200)
+        except (OSError, TimeoutError) as exc:
+            status, problem = 0, type(exc).__name__
+        else:
+            problem = f"HTTP {status}"
+        if status < 500 and status != 0:
+            if status >= 400:
+                log.warning("Slack refused an answer to a response_url (%s); not retried", problem)
+                return False
+            return True
+        if attempt == 1:
+            await asyncio.sleep(delay)
+    log.warning("could not answer a member's click: the response_url failed twice (%s)", problem)
+    return False
 
 
 def payload_text(value: Any, limit: int = 4000) -> str:

@@ -55,7 +55,9 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
                 return  # a file shared with no words: nothing to answer (a bare mention gets the help)
             who = member(event.get("user"), team=context.team_id, channel=event.get("channel"), thread=thread_ts)
             answered = await off_loop(ctx.assistant.ask, text, surface, who)
-            message = render.reply_message(answered.reply, ref=answered.ref)
+            message = render.reply_message(
+                answered.reply, ref=answered.ref, person_question=text if ctx.escalation_channel else None
+            )
             await call_slack(
                 ctx,
                 "answer a message",
