@@ -20,7 +20,14 @@ def test_manifest_matches_the_app():
     m = manifest()
     [command] = m["features"]["slash_commands"]
     assert command["command"] == ids.COMMAND
-    assert set(m["settings"]["event_subscriptions"]["bot_events"]) == {"app_home_opened", "app_mention", "message.im"}
+    # message.channels / message.groups: replies in the help channel's threads ("Ask a person")
+    assert set(m["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_home_opened",
+        "app_mention",
+        "message.im",
+        "message.channels",
+        "message.groups",
+    }
     assert set(m["oauth_config"]["scopes"]["bot"]) == {
         "commands",
         "chat:write",
@@ -28,6 +35,8 @@ def test_manifest_matches_the_app():
         "im:history",
         "im:read",
         "im:write",
+        "channels:history",
+        "groups:history",
     }
     home = m["features"]["app_home"]
     assert home["home_tab_enabled"] and home["messages_tab_enabled"] and not home["messages_tab_read_only_enabled"]
