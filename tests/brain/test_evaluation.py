@@ -13,6 +13,7 @@ from collections import Counter
 import pytest
 
 from bot.brain.evaluation import FALLBACK_LABEL, evaluate, load_questions
+from bot.brain.markdown import parse_markdown, to_plain
 from bot.brain.nations import NATIONS
 from bot.brain.reply import Answerer
 from bot.brain.text import normalise
@@ -74,3 +75,36 @@ def test_the_tuning_set_covers_every_entry_and_each_nation(brain):
     cues = brain.kb.nation_cues
     named = {n for q in questions for n in cues.find(normalise(q.q).split())[0]}
     assert named >= set(NATIONS)
+
+
+NATION_TOPICS = {
+    "pay-rates": "how much does a band 3 get paid",
+    "apprenticeships-overview": "what apprenticeships can a support worker do",
+    "become-a-physiotherapist": "how do i become a physio",
+    "study-funding": "what funding can i get to study physiotherapy",
+    "capability-frameworks": "is there a capability framework for support workers",
+    "codes-of-conduct": "is there a code of conduct for support workers",
+}
+IN_NATION = {
+    "england": "in england",
+    "scotland": "in scotland",
+    "wales": "in wales",
+    "northern-ireland": "in northern ireland",
+}
+
+
+@pytest.mark.parametrize("entry_id", sorted(NATION_TOPICS))
+@pytest.mark.parametrize("nation", NATIONS)
+def test_a_member_in_each_nation_gets_their_own_nations_answer(brain, entry_id, nation):
+    """Pay, apprenticeships, becoming a physio, funding, frameworks and codes of conduct differ by nation: each
+    is answered with its part for the nation the member names, or the one they saved."""
+    entry = brain.kb.by_id[entry_id]
+    assert {p.nation for p in entry.nations} == set(NATIONS)
+    named = brain.reply(f"{NATION_TOPICS[entry_id]} {IN_NATION[nation]}")
+    assert (named.entry_id, named.nation, named.nation_assumed) == (entry_id, nation, False)
+    saved = brain.reply(NATION_TOPICS[entry_id], nation=nation)
+    assert (saved.entry_id, saved.nation) == (entry_id, nation)
+    part = entry.part(nation)
+    assert part is not None
+    shown = " ".join(to_plain(saved.body).split())
+    assert " ".join(to_plain(parse_markdown(part.answer)).split())[:80] in shown
