@@ -13,14 +13,15 @@ import pytest
 
 from tests.conftest import FIXTURE_KNOWLEDGE
 from tests.slack.fakes import BOT_TOKEN, SlackApiStandIn, Wire, dm_event
-from tests.slack.test_server import ROOT, post, server  # noqa: F401 - the real server process fixture
+from tests.slack.test_server import ROOT, post
+from tests.slack.test_server import server as real_server  # noqa: F401 - the real server process fixture
 
 pytestmark = pytest.mark.slow
 HANG = 3.0  # chat.postMessage takes this long: the reply is in hand when SIGTERM arrives
 
 
-def test_http_finishes_a_reply_in_hand_before_it_exits(server):
-    base, api, _health, process, log = server
+def test_http_finishes_a_reply_in_hand_before_it_exits(real_server):  # noqa: F811 - a pytest fixture
+    base, api, _health, process, log = real_server
     api.hang("chat.postMessage", HANG)
     assert post(base + "/slack/events", Wire.event(dm_event("band 3", event_id="Ev0SIGTERM1")))[0] == 200
     api.wait_for("chat.postMessage")  # the reply is on its way, and Slack is slow to take it
