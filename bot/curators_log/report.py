@@ -151,7 +151,12 @@ def parse_since(since: str, now: dt.datetime | None = None) -> dt.datetime:
         start = dt.datetime.fromisoformat(text)
     except ValueError:
         raise PeriodError(f"the period must be like 7d, 30d, 12w or a date such as 2026-01-31, not {since!r}") from None
-    return start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
+    start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
+    if start > now:
+        raise PeriodError(
+            f"--since {since} is in the future (today is {now:%Y-%m-%d}): give a past date, or a period such as 30d"
+        )
+    return start
 
 
 def group_questions(questions: list[str], threshold: int = SIMILARITY) -> list[tuple[str, int, list[str]]]:

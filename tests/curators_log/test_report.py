@@ -364,3 +364,14 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(make_settings, record
     assert [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))] == []
     assert '\'=HYPERLINK("https://evil.example","click") zzqx' in cells
     assert "'+evil" in cells and "'@evil" in cells
+
+
+def test_since_a_date_in_the_future_is_refused():
+    import datetime as dt
+
+    from bot.curators_log.report import parse_since
+
+    now = dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
+    assert parse_since("2026-12-01", now) < now
+    with pytest.raises(ValueError, match="in the future"):
+        parse_since("2027-01-01", now)
