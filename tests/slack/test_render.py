@@ -202,3 +202,27 @@ def test_numbered_action_ids_match_their_pattern():
     assert ids.pattern(ids.ACTION_ASK).match("ask_question:3") and not ids.pattern(ids.ACTION_ASK).match(
         "ask_questions"
     )
+
+
+def test_a_members_formatting_is_never_live_in_the_report():
+    """A member's triple backticks must not close the report's code block, nor their *bold* or <!channel> act."""
+    report = "Unanswered:\n  2x  ``` *bold* _it_ <!channel> ```"
+    message = render.report_message(report)
+    for block in message["blocks"][1:]:
+        text = block["text"]["text"]
+        assert text.startswith("```") and text.endswith("```")
+        assert "```" not in text[3:-3] and "<!channel>" not in text
+
+
+def test_the_you_asked_line_is_plain_text():
+    reply = Reply(outcome="fallback", title="I don't know that one", body=render_doc("Sorry."))
+    message = render.reply_message(reply, question="*bold* `code` ~strike~ <!here>")
+    [asked] = [b for b in message["blocks"] if b["block_id"] == ids.BLOCK_ASKED]
+    assert asked["elements"][0]["type"] == "plain_text"
+    assert "<!here>" not in json.dumps(message)
+
+
+def render_doc(text: str):
+    from bot.brain.markdown import parse_markdown
+
+    return parse_markdown(text)
