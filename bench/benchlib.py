@@ -72,7 +72,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]], title: str |
 
 @dataclass(frozen=True)
 class Goal:
-    """One target from issue 5 and whether this run met it."""
+    """One target from the issues and whether this run met it."""
 
     name: str
     measured: str
@@ -87,7 +87,7 @@ class Goal:
 
 
 def goals_block(goals: Sequence[Goal]) -> str:
-    return "\n".join(["Goals (issue 5):", *("  " + g.line() for g in goals)])
+    return "\n".join(["Goals:", *("  " + g.line() for g in goals)])
 
 
 def cpu_model() -> str:

@@ -34,11 +34,12 @@ from rapidfuzz import fuzz, process, utils
 
 from bot.brain.matcher import Item, Matcher
 
-GOAL_P99_REAL_MS = 2.0
+# Issue 11: the matcher p99 on the real knowledge base stays under 5 ms, start-up under 1.5 s, RSS under 100 MB.
+GOAL_P99_REAL_MS = 5.0
 GOAL_P99_10K_MS = 20.0
-GOAL_STARTUP_S = 1.0
-GOAL_RSS_MB = 80.0
-EVAL_QUESTIONS = ROOT / "tests" / "eval" / "questions.yaml"
+GOAL_STARTUP_S = 1.5
+GOAL_RSS_MB = 100.0
+EVAL_QUESTIONS = ROOT / "tests" / "eval" / "tuning.yaml"
 
 
 # --- a deterministic synthetic knowledge base -------------------------------------------------------------
@@ -142,7 +143,7 @@ def synthetic_kb(n_entries: int, seed: int = 0) -> tuple[list[Item], list[str]]:
 
 # --- the real knowledge base ------------------------------------------------------------------------------
 def real_questions(kb) -> list[str]:
-    """The labelled evaluation questions (tests/eval/questions.yaml), else each entry's phrasings."""
+    """The labelled evaluation questions (tests/eval/tuning.yaml), else each entry's phrasings."""
     try:
         from bot.brain.evaluation import load_questions
 
@@ -219,7 +220,7 @@ def bench_kb(
 CHILD_STARTUP = """
 import json, time
 t0 = time.perf_counter()
-from bot.brain.knowledge import load_knowledge
+from bot.brain.lint import load_knowledge
 from bot.brain.matcher import build_matcher
 t1 = time.perf_counter()
 kb = load_knowledge()
@@ -252,7 +253,7 @@ def startup(repeats: int) -> dict:
 def child_rss(kind: str, entries: int, seed: int) -> None:
     """(in a fresh process) build a matcher, answer every question once, print the peak RSS in MB."""
     if kind == "real":
-        from bot.brain.knowledge import load_knowledge
+        from bot.brain.lint import load_knowledge
         from bot.brain.matcher import build_matcher
 
         kb = load_knowledge()
@@ -419,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     n = args.questions or n
 
-    from bot.brain.knowledge import load_knowledge
+    from bot.brain.lint import load_knowledge
     from bot.brain.matcher import build_matcher
 
     print(machine_line())

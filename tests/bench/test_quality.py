@@ -10,7 +10,7 @@ import quality
 def test_smoke_run_prints_one_table_with_ours_the_baselines_and_the_goals(bench):
     out, data = bench("quality.py", "--smoke")
 
-    assert "Answer quality" in out and "Three-zone policy" in out and "Goals (issue 5):" in out
+    assert "Answer quality" in out and "Three-zone policy" in out and "Goals:" in out
     for name in (
         "ours: bot.brain.matcher",
         "rapidfuzz extractOne WRatio",

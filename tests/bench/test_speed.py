@@ -8,7 +8,7 @@ import speed
 def test_smoke_run_prints_the_tables_and_sane_numbers(bench):
     out, data = bench("speed.py", "--smoke")
 
-    assert "Matcher latency" in out and "Start-up and memory" in out and "Goals (issue 5):" in out
+    assert "Matcher latency" in out and "Start-up and memory" in out and "Goals:" in out
     rows = {r["kb"]: r for r in data["latency"]}
     assert set(rows) == {"real", "synthetic 200"}
     for r in rows.values():
