@@ -5,6 +5,12 @@ Channels render these as they render everything else; none of them words its own
 
 from __future__ import annotations
 
+ABOUT = (
+    "I answer career questions for physiotherapy support workers: bands and pay, re-banding, apprenticeships, "
+    "becoming a physio, funding, CSP membership and the Associates Network, for your own UK nation. My answers "
+    "come from a knowledge base that the Associates Network keeps up to date, with links to the official pages. "
+    "I don't give clinical advice."
+)
 APOLOGY = "Sorry, something went wrong on my side. Please try again in a minute."
 THANKS_UP = "Thanks for the feedback: glad that helped."
 THANKS_DOWN = "Thanks for telling me. The network's curators read this feedback and improve the answers."

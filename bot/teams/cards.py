@@ -43,11 +43,7 @@ PRIMARY_LINK_TITLE = "Open the toolkit"  # the primary link is the CSP toolkit's
 TOO_LONG = "This answer is too long to show here in full; see the links."
 
 WELCOME_TITLE = "Physio career questions"
-ABOUT = (
-    "I answer career questions for physiotherapy support workers: bands and pay, re-banding, apprenticeships, "
-    "becoming a physio, CSP membership and the Associates Network. My answers come from a knowledge base that "
-    "the Associates Network keeps up to date, with links to the official pages. I don't give clinical advice."
-)
+ABOUT = wording.ABOUT
 HOW_TO_ASK = (
     "- Chat with me here, in your own words. Only you see a personal chat.\n"
     "- In a channel or group chat, mention **@physio-career** with your question: I answer in the thread, and "
