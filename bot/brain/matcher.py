@@ -20,8 +20,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final, Literal
 from itertools import chain, repeat
+from typing import Final, Literal
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -331,6 +331,11 @@ class Matcher:
     def prepare(self, question: str) -> list[str]:
         """Normalise, set aside nation names, expand synonyms, mend typos against the vocabulary, expand again."""
         return self._prepare(question)[1]
+
+    def unmended(self, question: str) -> list[str]:
+        """The question's words after normalising, nation words and synonyms, before typo mending (guards read
+        these too: mending can turn a word the knowledge base never uses, such as 'equine', into one it does)."""
+        return self.synonyms.expand_tokens(self._without_nation(normalise(question).split())[1])
 
     def _prepare(self, question: str) -> tuple[tuple[str, ...], list[str]]:
         nations, words = self._without_nation(normalise(question).split())

@@ -109,12 +109,12 @@ class Answerer:
         if key in HELP_WORDS:
             return self.help(today=today)
         match = self.matcher.match(question)
-        decided = self.apply_rules(match)
+        decided = self.apply_rules(match, self.matcher.unmended(question))
         if decided is not None:
             return decided(today, nation)
         return self.from_match(match, today=today, nation=nation)
 
-    def apply_rules(self, match: Match):
+    def apply_rules(self, match: Match, typed: list[str] | None = None):
         """Guards, then facets (bot.brain.guards): a function that builds the reply they decide, or None."""
         rules = self.kb.rules
         if not (rules.guards or rules.facets) or (
@@ -126,6 +126,8 @@ class Answerer:
             return None
         words = [stem(w) for w in match.query.split()]
         hit = rules.guard(words)
+        if hit is None and typed:
+            hit = rules.guard([stem(w) for w in typed])  # the words as typed, before typo mending
         if hit is not None:
             guard, cue = hit
             declined = Match(FALLBACK, None, match.score, (), guard.decline, match.query, match.nations)
