@@ -123,6 +123,58 @@ def cmd_chat(args) -> int:
     return Chat(assistant, nation=_nation(args)).run(input, sys.stdout)
 
 
+# --- plan -------------------------------------------------------------------------------------------------
+PLAN_FLAGS = ("band", "nation", "goal", "study", "quals")
+
+
+def _plan_answers(args, *, fill: bool):
+    """The planner's answers from --band, --nation, --goal, --study and --quals; `fill` makes the missing ones
+    "not sure" (for --json, which asks nothing)."""
+    from bot.brain.pathways import NOT_SURE
+    from bot.conversation.planner import answers_for
+
+    values = {key: getattr(args, key) for key in PLAN_FLAGS}
+    if values["nation"] is not None and values["nation"] != NOT_SURE:
+        values["nation"] = _nation(args)
+    if fill:
+        values = {key: value or NOT_SURE for key, value in values.items()}
+    return answers_for(**values)
+
+
+def plan_json(plan) -> dict:
+    """The `plan --json` contract: the answers, the nation planned for, and each step's id, entry and title."""
+    return {
+        "answers": {key: plan.answers.get(key) for key in PLAN_FLAGS},
+        "nation": plan.situation.nation,
+        "nation_assumed": plan.nation_assumed,
+        "title": plan.title,
+        "steps": [
+            {"step": s.id, "entry": s.entry_id, "title": s.title, "stage": s.stage, "link": s.link.url}
+            for s in plan.steps
+        ],
+    }
+
+
+def cmd_plan(args) -> int:
+    from bot.conversation import Member
+    from bot.conversation.planner import Planner
+    from bot.terminal import PlanChat
+
+    planner = Planner(_assistant(args, record=not args.json))
+    if not planner.available:
+        print(
+            "physio-career plan: this knowledge base has no pathways.yaml, so there is nothing to plan with",
+            file=sys.stderr,
+        )
+        return 2
+    if args.json:
+        print(json.dumps(plan_json(planner.plan(_plan_answers(args, fill=True))), indent=2))
+        return 0
+    answers = _plan_answers(args, fill=False)
+    PlanChat(planner).run(input, sys.stdout, Member(conversation="cli"), answers)
+    return 0
+
+
 # --- explain ----------------------------------------------------------------------------------------------
 def cmd_explain(args) -> int:
     from bot.brain.explain import explain
@@ -227,6 +279,25 @@ def cmd_report(args) -> int:
     return 0
 
 
+# --- teams-package ----------------------------------------------------------------------------------------
+def cmd_teams_package(args) -> int:
+    # the package writer is pure (standard library and the knowledge base): it loads no Teams SDK
+    from bot.teams.package import PackageError, write_package  # noqa: TID251
+
+    options = {"version": args.version, "website_url": args.website_url}
+    options.update(privacy_url=args.privacy_url, terms_url=args.terms_url)
+    try:
+        manifest = write_package(Path(args.out), args.app_id, _load(args), **options)
+    except PackageError as exc:
+        print(f"physio-career teams-package: {exc}", file=sys.stderr)
+        return 2
+    shortcuts = ", ".join(c["title"] for c in manifest["bots"][0]["commandLists"][0]["commands"])
+    print(f"{args.out}: Teams app {manifest['id']} version {manifest['version']}; commands: {shortcuts}")
+    if not (args.privacy_url and args.terms_url):
+        print("Before publishing to your organisation, give the bot's own pages with --privacy-url and --terms-url.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="physio-career",
@@ -259,6 +330,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_chat)
 
+    p = sub.add_parser(
+        "plan",
+        help="the career pathway planner: asks up to five questions, then prints a plan (--json: from the flags)",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print the plan's steps as JSON; unanswered flags count as not-sure"
+    )
+    p.add_argument("--band", choices=("2", "3", "4", "5", "not-sure"), help="the band now")
+    p.add_argument("--nation", metavar="NAME", help="england, scotland, wales, northern-ireland or not-sure")
+    p.add_argument("--goal", choices=("move-up", "band-5", "physiotherapist", "not-sure"), help="the goal")
+    p.add_argument(
+        "--study",
+        choices=("alongside-work", "keep-income", "not-sure"),
+        help="can study alongside work, or needs to keep their income",
+    )
+    p.add_argument(
+        "--quals", choices=("yes", "no", "not-sure"), help="holds level 2 English and maths and a level 3 qualification"
+    )
+    p.set_defaults(func=cmd_plan)
+
     p = sub.add_parser("explain", help="show how the bot decided on a question: for curators")
     p.add_argument("--json", action="store_true", help="print it as JSON")
     p.add_argument("question", nargs="+", help="the question, as a member would type it")
@@ -287,6 +378,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="the configured channels, otherwise the terminal chat (what `make run` does)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("teams-package", help="write the Teams app package (manifest and icons) to upload to Teams")
+    p.add_argument("--app-id", required=True, help="the bot's Entra app (client) id, the Azure Bot's Microsoft App ID")
+    p.add_argument("--out", default="physio-career-teams.zip", help="the zip to write (default: %(default)s)")
+    p.add_argument("--version", default="1.0.0", help="the app's version; raise it for each new upload")
+    p.add_argument("--website-url", default="https://www.csp.org.uk/", help="the developer's website (https)")
+    p.add_argument("--privacy-url", help="the bot's privacy page (https; default: the website)")
+    p.add_argument("--terms-url", help="the bot's terms of use (https; default: the website)")
+    p.set_defaults(func=cmd_teams_package)
 
     p = sub.add_parser("report", help="what members asked that the bot could not answer, and the feedback")
     p.add_argument("--since", default="30d", help="how far back: 7d, 30d, 12w or an ISO date (default 30d)")

@@ -1,4 +1,5 @@
-"""Plain-text rendering of a Reply, for the terminal (and any channel without rich formatting)."""
+"""Plain-text rendering of a Reply and of the career planner's turns, for the terminal (and any channel without
+rich formatting)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import textwrap
 
 from bot.brain.markdown import Document, plain_span, rendered_blocks
 from bot.brain.reply import Reply
+from bot.conversation.planner import Answers, Choice, Plan, Planner, PlanNotice, PlanQuestion, Turn, is_plan_request
 
 WIDTH = 88
 
@@ -103,6 +105,9 @@ class Chat:
                 self.member = replace(self.member, nation=parse_nation(q[6:]))
                 answered = None
                 print(f"\nI'll answer for {label_of(self.member.nation)} where the rules differ.", file=out)
+            elif is_plan_request(q):
+                answered = None
+                PlanChat(Planner(self.assistant)).run(read, out, self.member)
             else:
                 answered = self.assistant.ask(q, "chat", self.member)
             if answered is not None:
@@ -122,3 +127,95 @@ def numbered_choices(reply: Reply) -> list[tuple[str, str]]:
     if reply.nation_assumed:
         out += [("nation", n) for n in reply.other_nations]
     return out
+
+
+# --- the career planner -------------------------------------------------------------------------------------
+def render_plan_turn(turn: Turn, width: int = WIDTH) -> str:
+    """A planner question (numbered choices), a plan, or a notice, as plain text."""
+    if isinstance(turn, PlanNotice):
+        return f"{turn.title}\n{'=' * min(len(turn.title), width)}\n\n{render_document(turn.body, width)}\n"
+    if isinstance(turn, PlanQuestion):
+        out = [f"Plan my next step: question {turn.number} of {turn.total}"]
+        if turn.summary:
+            out.append("So far: " + ", ".join(turn.summary))
+        out += ["", turn.question.prompt]
+        out += [f"  {i}. {c.label}" for i, c in enumerate(plan_choices(turn), 1)]
+        out.append("  (type the number, or 'stop' to leave the planner)")
+        return "\n".join(out) + "\n"
+    return render_plan(turn, width) + _change_lines(turn)
+
+
+def render_plan(plan: Plan, width: int = WIDTH) -> str:
+    """The plan itself: its steps, each with why, how long, cost or pay, the nation's part and the links."""
+    out = [plan.title, "=" * min(len(plan.title), width)]
+    if plan.summary:
+        out.append("For: " + ", ".join(plan.summary))
+    if plan.assumed_note is not None:
+        out += ["", render_document(plan.assumed_note, width)]
+    for step in plan.steps:
+        out += ["", textwrap.fill(f"{step.number}. {step.title}", width), render_document(step.why, width)]
+        lines = [("How long", step.how_long)]
+        if step.cost_or_pay is not None:
+            lines.append(("Cost or pay", step.cost_or_pay))
+        lines.append((label_of(step.nation), step.nation_note))
+        if step.honest_limit is not None:
+            lines.append(("Depends on where you work", step.honest_limit))
+        for name, doc in lines:
+            text = render_document(doc, width - 4).replace("\n", " ")
+            out.append(textwrap.fill(f"{name}: {text}", width, initial_indent="  - ", subsequent_indent="    "))
+        if step.stale:
+            out.append("  - Please note: the figures in this step are due for review; check the official page.")
+        out += [f"  - Official page: {link.title}: {link.url}" for link in step.links]
+    out += ["", render_document(plan.footer, width)]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _change_lines(plan: Plan) -> str:
+    lines = ["", "To change an answer:"]
+    lines += [f"  {i}. {c.label}" for i, c in enumerate(plan.changes, 1)]
+    lines.append("  (type the number, or press Enter to finish)")
+    return "\n".join(lines) + "\n"
+
+
+def plan_choices(turn: Turn) -> list[Choice]:
+    """What the numbers mean after this turn: a question's options, then its "Change ..." choices."""
+    if isinstance(turn, PlanQuestion):
+        return [*turn.options, *turn.changes]
+    if isinstance(turn, Plan):
+        return list(turn.changes)
+    return []
+
+
+class PlanChat:
+    """The planner in the terminal: numbered choices, 'stop' at any time, and changes once the plan is shown."""
+
+    STOP = {"stop", "quit", "exit", "q", ":q", "cancel"}
+
+    def __init__(self, planner: Planner):
+        self.planner = planner
+
+    def run(self, read, out, member=None, answers: Answers | None = None) -> Plan | None:
+        """Ask until the member finishes or stops; return the last plan shown (None if they stopped first)."""
+        turn = self.planner.start(member) if answers is None else self.planner.resume(answers)
+        shown: Plan | None = None
+        while True:
+            print("\n" + render_plan_turn(turn), file=out, end="")
+            if isinstance(turn, PlanNotice):
+                return shown
+            if isinstance(turn, Plan):
+                shown = turn
+            choices = plan_choices(turn)
+            while True:
+                try:
+                    typed = read("\nplan> ").strip().lower()
+                except (EOFError, KeyboardInterrupt):
+                    print(file=out)
+                    return shown
+                if typed in self.STOP or (not typed and isinstance(turn, Plan)):
+                    if not isinstance(turn, Plan):
+                        print("\n" + render_plan_turn(self.planner.stop()), file=out, end="")
+                    return shown
+                if typed.isdigit() and 1 <= int(typed) <= len(choices):
+                    break
+                print(f"Please type a number from 1 to {len(choices)}, or 'stop'.", file=out)
+            turn = self.planner.resume(choices[int(typed) - 1].answers)

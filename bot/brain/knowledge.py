@@ -13,6 +13,7 @@ from typing import Literal
 
 from bot.brain.guards import Rules
 from bot.brain.nations import Nation, NationCues
+from bot.brain.pathways import Pathways
 
 EntryKind = Literal["answer", "smalltalk", "bot", "decline"]
 KINDS: tuple[EntryKind, ...] = ("answer", "smalltalk", "bot", "decline")
@@ -152,6 +153,7 @@ class KnowledgeBase:
     directory: str = ""
     nation_cues: NationCues = field(default_factory=NationCues)
     rules: Rules = field(default_factory=Rules)  # guards before matching, facets after (guards.yaml, facets.yaml)
+    pathways: Pathways = field(default_factory=Pathways)  # the career pathway planner's steps (pathways.yaml)
     by_id: dict[str, Entry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -26,6 +26,7 @@ from bot.brain.guards import Facet, Guard, Rule, Rules, prepare_phrases
 from bot.brain.knowledge import KINDS, Entry, EntryKind, KnowledgeBase, Link, NationPart, Notice, Topic
 from bot.brain.markdown import MarkdownError, parse_markdown
 from bot.brain.nations import LABELS, NATIONS, NationCues
+from bot.brain.pathways import check_pathways
 from bot.brain.text import normalise
 from bot.errors import KnowledgeError, Problem
 
@@ -1039,6 +1040,7 @@ def check_knowledge(directory: str | Path = DEFAULT_DIR, *, today: dt.date | Non
     checker.check_across_files(entries)
     checker.check_labelled(entries)
     rules = checker.check_rules({e.id: e for e in entries}, synonyms)
+    pathways = check_pathways(checker, {e.id: e for e in entries})
     kb = KnowledgeBase(
         entries=tuple(entries),
         topics=tuple(topics),
@@ -1048,6 +1050,7 @@ def check_knowledge(directory: str | Path = DEFAULT_DIR, *, today: dt.date | Non
         directory=str(directory),
         nation_cues=cues,
         rules=rules,
+        pathways=pathways,
     )
     return kb, checker.problems
 

@@ -18,6 +18,8 @@ from bot import wording
 from bot.brain.markdown import Document, Span, render, to_plain
 from bot.brain.nations import LABELS, NATIONS
 from bot.brain.reply import ANSWER, CLARIFY, HELP, Reply, Suggestion, TopicSummary
+from bot.conversation.planner import INTRO as PLAN_INTRO
+from bot.conversation.planner import START_LABEL as PLAN_START_LABEL
 from bot.slack import ids
 
 # Slack's limits (Block Kit reference).
@@ -40,11 +42,7 @@ NO_UNFURL: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
 Block = dict[str, Any]
 Message = dict[str, Any]  # {"text": str, "blocks": [Block, ...]}
 
-ABOUT = (
-    "I answer career questions for physiotherapy support workers: bands and pay, re-banding, apprenticeships, "
-    "becoming a physio, CSP membership and the Associates Network. My answers come from a knowledge base that "
-    "the Associates Network keeps up to date, with links to the official pages. I don't give clinical advice."
-)
+ABOUT = wording.ABOUT
 HOW_TO_ASK = (
     "*How to ask*\n"
     "• Send me a direct message (the *Messages* tab above), in your own words.\n"
@@ -366,6 +364,8 @@ def reply_message(
         )
         if share:
             buttons.append(_button("Share in channel", ids.ACTION_SHARE, value=value))
+        if reply.reviewed is not None:  # a career answer (kind answer or bot): the planner is one click away
+            buttons.append(_button(PLAN_START_LABEL, ids.ACTION_PLAN_START, value="{}"))
         tail += _actions(buttons, ids.BLOCK_FEEDBACK)
     elif share and reply.outcome == ANSWER and reply.entry_id:
         tail += _actions(
@@ -495,6 +495,9 @@ def home_view(
     blocks += _notice_blocks(notices)
     blocks.append({"type": "divider"})
     blocks += _home_nation(nation)
+    blocks.append(_section(f"*{PLAN_START_LABEL}*: {escape(PLAN_INTRO)}", f"{ids.BLOCK_PLAN}_home"))
+    start = _button(PLAN_START_LABEL, ids.numbered(ids.ACTION_PLAN_START, 0), value="{}", style="primary")
+    blocks += _actions([start], f"{ids.BLOCK_PLAN}_home_start")
     blocks.append(_section("*Topics*: pick one to see its questions.", f"{ids.BLOCK_TOPICS}_label"))
     blocks += _actions(_topic_buttons(topics, None), ids.BLOCK_TOPICS)
     if topic is not None:

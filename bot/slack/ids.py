@@ -28,6 +28,12 @@ ACTION_SHARE = "share_answer"  # re-post an ephemeral answer in the channel
 ACTION_LINK = "open_link"  # a link button; Slack opens the URL, we only acknowledge the click
 ACTION_NATION = "answer_for_nation"  # the same answer for another UK nation
 ACTION_SET_NATION = "set_nation"  # the Home tab's nation choice (an empty value forgets it)
+# The career pathway planner (bot.slack.listeners.plan): its buttons carry the answers so far.
+ACTION_PLAN_START = "plan_start"  # "Plan my next step" on Home and under career answers
+ACTION_PLAN_ANSWER = "plan_answer"  # an answer to a question, or a "Change ..." (the answers without that one)
+ACTION_PLAN_STOP = "plan_stop"
+ACTION_PLAN_KEEP = "plan_keep"  # send the plan to the member's DM to keep
+ACTION_PLAN_SHARE = "plan_share"  # post the plan in the channel, saying who shared it
 ACTION_NOT_WHAT_I_ASKED = "not_what_i_asked"  # beside 👍/👎: offers the next best entries and a person
 ACTION_ASK_PERSON = "ask_person"  # "Ask a person": shows what would be posted, and the choices
 ACTION_SEND_TO_PERSON = "send_to_person"  # posts the question in the help channel (anonymously or named)
@@ -49,6 +55,7 @@ BLOCK_THANKS = "thanks"
 BLOCK_HOME_INTRO = "home_intro"
 BLOCK_HOME_HOW = "home_how"
 BLOCK_NATION = "nation"
+BLOCK_PLAN = "plan"  # the planner's blocks are "plan_<what>"
 BLOCK_PERSON = "ask_person"
 
 # What a button carries is the conversation core's business (bot.conversation.buttons).
