@@ -22,7 +22,16 @@ from bot.runtime import off_loop
 from bot.slack import blocks as render
 from bot.slack import ids
 from bot.slack.app import SlackContext, slack_error
-from bot.slack.listeners.common import call_slack, member, respond_ephemeral
+from bot.slack.listeners.common import (
+    call_slack,
+    clicked_by,
+    clicked_in,
+    clicked_member,
+    is_ephemeral,
+    member,
+    on_home,
+    respond_ephemeral,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,43 +39,13 @@ log = logging.getLogger(__name__)
 CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "cannot_reply_to_message"}
 
 
-def _user(body: dict) -> str | None:
-    user = body.get("user")
-    uid = user.get("id") if isinstance(user, dict) else None
-    return uid if isinstance(uid, str) else None
-
-
-def _on_home(body: dict) -> bool:
-    return (body.get("container") or {}).get("type") == "view"
-
-
-def _is_ephemeral(body: dict) -> bool:
-    return bool((body.get("container") or {}).get("is_ephemeral"))
-
-
-def _channel(body: dict) -> str | None:
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    return channel if isinstance(channel, str) else None
-
-
-def _who(body: dict):
-    clicked = body.get("message") or {}
-    return member(
-        _user(body),
-        team=(body.get("team") or {}).get("id"),
-        channel=_channel(body),
-        thread=clicked.get("thread_ts") or clicked.get("ts"),
-    )
-
-
 def register(app: AsyncApp, ctx: SlackContext) -> None:
     assistant = ctx.assistant
 
     async def answer_in_place(body: dict, respond: AsyncRespond | None, client: AsyncWebClient, message: dict) -> None:
         """Post `message` where the clicked button was (a click on Home re-publishes Home instead)."""
-        channel = _channel(body)
-        if _is_ephemeral(body) or channel is None:
+        channel = clicked_in(body)
+        if is_ephemeral(body) or channel is None:
             if respond is not None:
                 await respond_ephemeral(respond, {**message, **render.NO_UNFURL})
             return
@@ -82,7 +61,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         )
 
     async def publish_home(body: dict, client: AsyncWebClient, **view_args: Any) -> None:
-        user_id = _user(body)
+        user_id = clicked_by(body)
         if not user_id:
             return
         nation = await off_loop(assistant.nation_of, member(user_id))
@@ -91,15 +70,15 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
 
     async def show(body: dict, respond: AsyncRespond | None, client: AsyncWebClient, answered: Answered | None) -> None:
         if answered is None:
-            if _on_home(body):
+            if on_home(body):
                 await publish_home(body, client)
             else:
                 await answer_in_place(body, respond, client, render.notice_message(wording.GONE))
             return
-        if _on_home(body):
+        if on_home(body):
             await publish_home(body, client, reply=answered.reply, ref=answered.ref)
         else:
-            message = render.reply_message(answered.reply, ref=answered.ref, share=_is_ephemeral(body))
+            message = render.reply_message(answered.reply, ref=answered.ref, share=is_ephemeral(body))
             await answer_in_place(body, respond, client, message)
 
     async def checked(
@@ -121,7 +100,9 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             value = await checked(body, action, respond, client)
             if value is None or not value.entry or value.entry == NONE_OF_THESE:
                 return
-            await show(body, respond, client, await off_loop(assistant.open_entry, value.entry, "button", _who(body)))
+            await show(
+                body, respond, client, await off_loop(assistant.open_entry, value.entry, "button", clicked_member(body))
+            )
 
     async def handle_nation(
         ack: AsyncAck, body: dict, action: dict, respond: AsyncRespond, client: AsyncWebClient
@@ -132,7 +113,9 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             value = await checked(body, action, respond, client)
             if value is None or not value.entry or not value.nation:
                 return
-            answered = await off_loop(assistant.open_entry, value.entry, "button", _who(body), nation=value.nation)
+            answered = await off_loop(
+                assistant.open_entry, value.entry, "button", clicked_member(body), nation=value.nation
+            )
             await show(body, respond, client, answered)
 
     async def handle_choose(
@@ -144,7 +127,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             value = await checked(body, action, respond, client)
             if value is None or not value.entry or value.entry == NONE_OF_THESE:
                 return
-            answered = await off_loop(assistant.choose, value.ref, value.entry, "button", _who(body))
+            answered = await off_loop(assistant.choose, value.ref, value.entry, "button", clicked_member(body))
             await show(body, respond, client, answered)
 
     async def handle_none(
@@ -155,7 +138,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             value = await checked(body, action, respond, client)
             if value is None:
                 return
-            answered = await off_loop(assistant.none_of_these, value.ref, _who(body))
+            answered = await off_loop(assistant.none_of_these, value.ref, clicked_member(body))
             await answer_in_place(body, respond, client, render.reply_message(answered.reply, ref=answered.ref))
 
     async def handle_topic(
@@ -167,7 +150,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             if value is None or not value.topic:
                 return
             topic = assistant.topic(value.topic)
-            if _on_home(body):
+            if on_home(body):
                 await publish_home(body, client, topic=topic)
             elif topic is not None:
                 message = render.topic_message(topic, assistant.notices(), ref=value.ref)
@@ -182,18 +165,18 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
                 value = await checked(body, action, respond, client)
                 if value is None or not value.entry or value.entry == NONE_OF_THESE:
                     return
-                who = _who(body)
+                who = clicked_member(body)
                 await off_loop(assistant.feedback, value.ref, value.entry, helpful, who)
                 thanks = render.thanks_message(helpful)
-                if _on_home(body):
+                if on_home(body):
                     answered = await off_loop(assistant.open_entry, value.entry, "home", who)
                     reply = answered.reply if answered else None
                     await publish_home(body, client, reply=reply, ref=value.ref, thanks=helpful)
-                elif _is_ephemeral(body) or _channel(body) is None or _user(body) is None:
+                elif is_ephemeral(body) or clicked_in(body) is None or clicked_by(body) is None:
                     await respond_ephemeral(respond, thanks)
                 else:
                     # only the member who clicked sees the thanks; others can still give their own feedback
-                    channel, user = str(_channel(body)), str(_user(body))
+                    channel, user = str(clicked_in(body)), str(clicked_by(body))
                     thread_ts = (body.get("message") or {}).get("thread_ts")
                     await call_slack(
                         ctx,
@@ -213,14 +196,16 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             value = await checked(body, action, respond, client)
             if value is None or not value.entry or value.entry == NONE_OF_THESE:
                 return
-            answered = await off_loop(assistant.open_entry, value.entry, "button", _who(body), nation=value.nation)
+            answered = await off_loop(
+                assistant.open_entry, value.entry, "button", clicked_member(body), nation=value.nation
+            )
             if answered is None:
                 await respond_ephemeral(respond, render.notice_message(wording.GONE))
                 return
-            channel = _channel(body)
+            channel = clicked_in(body)
             if channel is None:
                 return
-            message = render.reply_message(answered.reply, shared_by=_user(body), feedback=False)
+            message = render.reply_message(answered.reply, shared_by=clicked_by(body), feedback=False)
             try:
                 await call_slack(
                     ctx,
@@ -242,7 +227,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             value = None if raw == "{}" else unpack(raw, assistant.kb)
             if raw != "{}" and (value is None or not value.nation):
                 return
-            await off_loop(assistant.set_nation, member(_user(body)), value.nation if value else None)
+            await off_loop(assistant.set_nation, member(clicked_by(body)), value.nation if value else None)
             await publish_home(body, client)
 
     async def handle_link(ack: AsyncAck) -> None:

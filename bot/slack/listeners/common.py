@@ -84,3 +84,37 @@ async def respond_ephemeral(respond: Any, message: dict[str, Any], *, delay: flo
 
 def payload_text(value: Any, limit: int = 4000) -> str:
     return value[:limit] if isinstance(value, str) else ""
+
+
+# --- what a click's payload says ------------------------------------------------------------------------------
+def clicked_by(body: dict) -> str | None:
+    """The id of the member who clicked."""
+    user = body.get("user")
+    uid = user.get("id") if isinstance(user, dict) else None
+    return uid if isinstance(uid, str) else None
+
+
+def on_home(body: dict) -> bool:
+    return (body.get("container") or {}).get("type") == "view"
+
+
+def is_ephemeral(body: dict) -> bool:
+    return bool((body.get("container") or {}).get("is_ephemeral"))
+
+
+def clicked_in(body: dict) -> str | None:
+    """The channel of the message that was clicked, if any."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    return channel if isinstance(channel, str) else None
+
+
+def clicked_member(body: dict) -> Member:
+    """The core's view of the member who clicked, in the conversation (DM or thread) of the clicked message."""
+    clicked = body.get("message") or {}
+    return member(
+        clicked_by(body),
+        team=(body.get("team") or {}).get("id"),
+        channel=clicked_in(body),
+        thread=clicked.get("thread_ts") or clicked.get("ts"),
+    )

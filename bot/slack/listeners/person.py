@@ -20,8 +20,7 @@ from bot.runtime import off_loop
 from bot.slack import blocks as render
 from bot.slack import ids
 from bot.slack.app import SlackContext
-from bot.slack.listeners.actions import _user, _who
-from bot.slack.listeners.common import call_slack, payload_text, respond_ephemeral
+from bot.slack.listeners.common import call_slack, clicked_by, clicked_member, payload_text, respond_ephemeral
 from bot.slack.listeners.messages import from_a_person
 from bot.slack.markup import to_plain
 
@@ -42,7 +41,9 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             if value is None or not value.entry or value.entry == NONE_OF_THESE:
                 await bad_button(respond)
                 return
-            reply = await off_loop(assistant.not_what_i_asked, value.ref, value.entry, value.others, _who(body))
+            reply = await off_loop(
+                assistant.not_what_i_asked, value.ref, value.entry, value.others, clicked_member(body)
+            )
             if reply is None:
                 await bad_button(respond)
                 return
@@ -66,7 +67,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         await ack()
         async with ctx.inflight.track():
             value = unpack(action.get("value"), assistant.kb)
-            user = _user(body)
+            user = clicked_by(body)
             if value is None or not value.question or not ctx.escalation_channel or not user:
                 await bad_button(respond)
                 return

@@ -28,36 +28,25 @@ from bot.slack import ids
 from bot.slack import plan_blocks as plan_render
 from bot.slack.app import SlackContext, slack_error
 from bot.slack.listeners.actions import CANNOT_POST
-from bot.slack.listeners.common import call_slack, member, payload_text, without_mention
+from bot.slack.listeners.common import (
+    call_slack,
+    clicked_by,
+    clicked_in,
+    is_ephemeral,
+    member,
+    on_home,
+    payload_text,
+    without_mention,
+)
 from bot.slack.listeners.messages import is_channel_mention, is_human_dm
 from bot.slack.markup import to_plain
 
 log = logging.getLogger(__name__)
 
 
-def _user(body: dict) -> str | None:
-    user = body.get("user")
-    uid = user.get("id") if isinstance(user, dict) else None
-    return uid if isinstance(uid, str) else None
-
-
-def _on_home(body: dict) -> bool:
-    return (body.get("container") or {}).get("type") == "view"
-
-
-def _is_ephemeral(body: dict) -> bool:
-    return bool((body.get("container") or {}).get("is_ephemeral"))
-
-
-def _channel(body: dict) -> str | None:
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    return channel if isinstance(channel, str) else None
-
-
 def _in_dm(body: dict) -> bool:
     """A (non-ephemeral) message in the member's DM with the bot."""
-    return not _is_ephemeral(body) and str(_channel(body) or "").startswith("D")
+    return not is_ephemeral(body) and str(clicked_in(body) or "").startswith("D")
 
 
 def _typed(text: Any, bot_user_id: str | None) -> str:
@@ -110,7 +99,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
 
     # --- showing ------------------------------------------------------------------------------------------
     async def publish_home(body: dict, client: AsyncWebClient, message: dict | None = None) -> None:
-        user_id = _user(body)
+        user_id = clicked_by(body)
         if not user_id:
             return
         nation = await off_loop(assistant.nation_of, member(user_id))
@@ -121,10 +110,10 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
 
     async def show_new(body: dict, respond: AsyncRespond | None, client: AsyncWebClient, turn: Turn) -> None:
         """A plan started from a button: on Home, in the DM, else privately to the member who clicked."""
-        if _on_home(body):
+        if on_home(body):
             await publish_home(body, client, plan_render.turn_message(turn))
             return
-        channel, clicked = _channel(body), body.get("message") or {}
+        channel, clicked = clicked_in(body), body.get("message") or {}
         if _in_dm(body):
             message = plan_render.turn_message(turn)
             await call_slack(
@@ -134,7 +123,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
                     channel=str(channel), thread_ts=clicked.get("thread_ts"), **message, **render.NO_UNFURL
                 ),
             )
-        elif _is_ephemeral(body) or channel is None:
+        elif is_ephemeral(body) or channel is None:
             if respond is not None:
                 message = plan_render.turn_message(turn, share=True)
                 await respond(replace_original=False, response_type="ephemeral", **message, **render.NO_UNFURL)
@@ -145,20 +134,20 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
                 ctx,
                 "start a plan",
                 lambda: client.chat_postEphemeral(
-                    channel=channel, user=_user(body) or "", thread_ts=thread_ts, **message
+                    channel=channel, user=clicked_by(body) or "", thread_ts=thread_ts, **message
                 ),
             )
 
     async def show_in_place(body: dict, respond: AsyncRespond | None, client: AsyncWebClient, turn: Turn) -> None:
         """The next turn replaces the one that was clicked."""
-        if _on_home(body):
+        if on_home(body):
             await publish_home(body, client, plan_render.turn_message(turn))
         elif respond is not None:
             message = plan_render.turn_message(turn, share=not _in_dm(body))
             await respond(replace_original=True, **message, **render.NO_UNFURL)
 
     async def say_privately(body: dict, respond: AsyncRespond | None, client: AsyncWebClient, text: str) -> None:
-        if _on_home(body):
+        if on_home(body):
             await publish_home(body, client, render.notice_message(text))
         elif respond is not None:
             await respond(replace_original=False, response_type="ephemeral", **render.notice_message(text))
@@ -187,7 +176,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         """The "Plan my next step" button, on Home or under an answer."""
         await ack()
         async with ctx.inflight.track():
-            turn = await off_loop(planner.start, member(_user(body)))
+            turn = await off_loop(planner.start, member(clicked_by(body)))
             await show_new(body, respond, client, turn)
 
     async def handle_answer(
@@ -205,7 +194,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     async def handle_stop(ack: AsyncAck, body: dict, respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()
         async with ctx.inflight.track():
-            if _on_home(body):
+            if on_home(body):
                 await publish_home(body, client)
             else:
                 await show_in_place(body, respond, client, planner.stop())
@@ -217,14 +206,14 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         await ack()
         async with ctx.inflight.track():
             plan = await complete_plan(body, action, respond, client)
-            user_id = _user(body)
+            user_id = clicked_by(body)
             if plan is None or not user_id:
                 return
             copy = plan_render.plan_message(plan, interactive=False, note=plan_render.KEPT_HERE)
             await call_slack(
                 ctx, "send a plan", lambda: client.chat_postMessage(channel=user_id, **copy, **render.NO_UNFURL)
             )
-            if _on_home(body):
+            if on_home(body):
                 await publish_home(body, client, plan_render.plan_message(plan, note=plan_render.KEPT))
             elif not _in_dm(body):
                 await say_privately(body, respond, client, plan_render.KEPT)
@@ -236,10 +225,10 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         await ack()
         async with ctx.inflight.track():
             plan = await complete_plan(body, action, respond, client)
-            channel = _channel(body)
-            if plan is None or channel is None or _on_home(body):
+            channel = clicked_in(body)
+            if plan is None or channel is None or on_home(body):
                 return
-            message = plan_render.plan_message(plan, interactive=False, shared_by=_user(body))
+            message = plan_render.plan_message(plan, interactive=False, shared_by=clicked_by(body))
             try:
                 await call_slack(
                     ctx,
