@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 Phrase = tuple[str, ...]
 _BAND = re.compile(r"^[2-9]$")
@@ -28,17 +29,25 @@ class Rule:
     all: tuple[tuple[Phrase, ...], ...] = ()
     unless: tuple[Phrase, ...] = ()
 
-    def fires(self, words: Sequence[str]) -> str | None:
+    @cached_property
+    def _firsts(self) -> frozenset[str]:
+        """Every first word of an `any` or `all` phrase: a question with none of them cannot fire the rule."""
+        return frozenset(p[0] for p in self.any) | frozenset(p[0] for g in self.all for p in g)
+
+    def fires(self, words: Sequence[str], present: frozenset[str] | set[str] | None = None) -> str | None:
         """The cue that fired ("my patient", or "mr + sets"), or None."""
-        if any(_has(words, p) for p in self.unless):
+        present = set(words) if present is None else present
+        if self._firsts.isdisjoint(present):
+            return None
+        if any(p[0] in present and _has(words, p) for p in self.unless):
             return None
         for phrase in self.any:
-            if _has(words, phrase):
+            if phrase[0] in present and _has(words, phrase):
                 return " ".join(phrase)
         if self.all:
             found = []
             for group in self.all:
-                hit = next((p for p in group if _has(words, p)), None)
+                hit = next((p for p in group if p[0] in present and _has(words, p)), None)
                 if hit is None:
                     return None
                 found.append(" ".join(hit))
@@ -76,8 +85,9 @@ class Rules:
     facets: tuple[Facet, ...] = ()
 
     def guard(self, words: Sequence[str]) -> tuple[Guard, str] | None:
+        present = set(words)
         for guard in self.guards:
-            cue = guard.rule.fires(words)
+            cue = guard.rule.fires(words, present)
             if cue:
                 return guard, cue
         return None

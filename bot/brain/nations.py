@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 Nation = Literal["england", "scotland", "wales", "northern-ireland"]
@@ -65,9 +66,13 @@ class NationCues:
                 cues[key] = tuple(n for n in NATIONS if n in set(nations))
         return cls(cues)
 
-    @property
+    @cached_property
     def longest(self) -> int:
         return max((len(k) for k in self.cues), default=0)
+
+    @cached_property
+    def first_words(self) -> frozenset[str]:
+        return frozenset(k[0] for k in self.cues)
 
     def find(self, tokens: list[str]) -> tuple[tuple[Nation, ...], list[str]]:
         """The nations the question points to, in the order named, and the tokens without the cue words.
@@ -76,6 +81,8 @@ class NationCues:
         decides with the member's saved nation, or asks.
         """
         found: list[Nation] = []
+        if self.first_words.isdisjoint(tokens):
+            return (), list(tokens)  # the usual case: no nation named
         rest: list[str] = []
         longest = self.longest
         i = 0

@@ -84,10 +84,17 @@ class Assistant:
         words = normalise(text).split()
         if words and words[0] == NATION_WORD and len(words) <= 4:
             return Answered(self.nation_command(" ".join(words[1:]), member))
-        today, nation = self.today(), self.nation_of(member)
-        reply = self.answerer.reply(text, today=today, nation=nation)
+        today = self.today()
+        reply = self.answerer.reply(text, today=today, nation=member.nation)
+        nation = member.nation
+        if reply.nation_assumed and not member.nation and member.id:
+            # only an answer that differs by nation, and names none, needs the member's saved nation
+            nation = self.nation_of(member)
+            if nation:
+                reply = self.answerer.reply(text, today=today, nation=nation)
         if member.conversation:
-            context = self.recorder.get_context(member.conversation)
+            # the context is read only for what looks like a follow-up ("and band 4?"), and kept after answers
+            context = self.recorder.get_context(member.conversation) if followups.looks_like_a_follow_up(text) else None
             if isinstance(context, dict):
                 followed = followups.resolve(self.answerer, text, reply, context, today=today, nation=nation)
                 if followed is not None:
