@@ -127,10 +127,9 @@ def code_version() -> dict:
         out["bot_uncommitted"] = bool(_git("status", "--porcelain", "--", "bot"))
     except (OSError, subprocess.SubprocessError):
         pass
-    try:
-        out["matcher_sha256"] = hashlib.sha256((ROOT / "bot" / "matcher.py").read_bytes()).hexdigest()[:12]
-    except OSError:
-        out["matcher_sha256"] = None
+    places = (ROOT / "bot" / "brain" / "matcher.py", ROOT / "bot" / "matcher.py")  # today's, and before bot/brain
+    matcher = next((p for p in places if p.exists()), None)
+    out["matcher_sha256"] = hashlib.sha256(matcher.read_bytes()).hexdigest()[:12] if matcher else None
     return out
 
 
@@ -142,9 +141,9 @@ def _git(*args: str) -> str:
 def code_line() -> str:
     v = code_version()
     if not v["commit"]:
-        return f"Code: bot/matcher.py sha256 {v['matcher_sha256']}"
+        return f"Code: the matcher's sha256 {v['matcher_sha256']}"
     dirty = " + uncommitted changes in bot/" if v["bot_uncommitted"] else ""
-    return f"Code: {v['commit']}{dirty} (bot/matcher.py sha256 {v['matcher_sha256']})"
+    return f"Code: {v['commit']}{dirty} (bot/brain/matcher.py sha256 {v['matcher_sha256']})"
 
 
 def load_average() -> float | None:

@@ -1,30 +1,43 @@
-"""The real HTTP server under load: signed slash commands and DM events from concurrent clients, on loopback.
+"""The real HTTP server under load, side by side with the previous implementation's, on loopback.
 
-    python bench/load.py                    # 30 s, 16 clients
+    python bench/load.py                        # 16 clients, 30 s on each server: the new one and the baseline
     python bench/load.py --duration 10 --clients 32
-    python bench/load.py --smoke            # 3 s, 4 clients (what the test suite runs)
+    python bench/load.py --baseline 3536afc     # another commit as the baseline
+    python bench/load.py --no-baseline          # the new server only
+    python bench/load.py --smoke --no-baseline  # 3 s, 4 clients, new server only (what the test suite runs)
 
-It starts `physio-career serve --http --port <free port>` as a subprocess, with the Slack Web API pointed at a
-recording stand-in started here (a threaded http.server on another free loopback port: `auth.test` answers as
-our bot U0002/B0001 in T0001, `chat.postMessage` and everything else answer ok, `response_url` hooks too). The
-environment is SLACK_BOT_TOKEN=xoxb-bench, a random SLACK_SIGNING_SECRET and a throw-away SQLite DATABASE_URL.
+Two servers, one after the other, under the same load:
 
-N client threads each keep one HTTP/1.1 connection and send, back to back, signed requests to
-POST /slack/events: slash commands (the answer comes back in the acknowledgement) and DM message events (the
-server acknowledges, then posts the answer with chat.postMessage), each DM with a unique event_id and its own
-DM channel, so the stand-in can check that every DM got exactly one reply. Questions come from the labelled
-evaluation set. Nothing leaves the machine; the run stops by itself after --duration seconds and stops the
-processes it started.
+- **new**: this tree's `physio-career serve --http` (one aiohttp application under gunicorn's aiohttp worker).
+- **baseline** (default `08334f3`, the threaded gunicorn WSGI server with sync Bolt): checked out as a detached
+  git worktree in a temporary folder, run with this venv's python as `python -m bot.cli serve --http` with
+  `PYTHONPATH` and the working folder set to the worktree, and removed afterwards.
+
+Each server gets its own Web API stand-in (`tests/slack/stand_ins/web_api.py`, in a process of its own on a free
+loopback port: `auth.test` answers as our bot, `chat.postMessage` is counted per channel, response URLs per path,
+and every message is checked against Slack's Block Kit limits), a random SLACK_SIGNING_SECRET,
+SLACK_BOT_TOKEN=xoxb-bench and a throw-away SQLite DATABASE_URL. Each answers from its own `knowledge/`: neither
+can load the other's format, and the baseline cannot load the fixture knowledge base in tests/data either.
+
+N clients (default 16, as threads in 4 processes: Slack's requests come from many machines, not from one
+interpreter) each keep one HTTP/1.1 connection and send, back to back for --duration seconds, signed requests to
+POST /slack/events built by `tests/slack/stand_ins/wire.py`: slash commands (the answer comes back in the
+acknowledgement), DM message events (acknowledged, then answered with chat.postMessage; each with a unique
+event_id and its own DM channel, so every DM can be checked for exactly one reply), and a few clicks on a button
+of the client's last slash-command answer (acknowledged, then answered at the click's own response_url).
+Every client's seeded sequence of questions (from tests/eval/tuning.yaml) is the same for both servers. Nothing
+leaves the machine; the processes and the worktree are removed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import http.client
+import itertools
 import json
+import multiprocessing
 import os
+import queue
 import random
 import resource
 import secrets
@@ -36,21 +49,29 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from benchlib import ROOT, Goal, clean_floats, fmt, goals_block, machine, machine_line, percentile_ms, table
+from benchlib import ROOT, Goal, clean_floats, fmt, load_average, machine, machine_line, percentile_ms, table
 from benchlib import write_json as write_json_file
 
-GOAL_RPS = 200.0
+if str(ROOT) not in sys.path:  # the Slack stand-ins live with the tests, importable without pytest
+    sys.path.insert(0, str(ROOT))
+
+from tests.slack.stand_ins import wire  # noqa: E402
+from tests.slack.stand_ins.web_api import COUNTS_PATH  # noqa: E402
+
+GOAL_RPS = 250.0
 GOAL_P99_MS = 300.0
+GOAL_RATIO = 1.0
+DEFAULT_BASELINE = "08334f3"
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
-TEAM, BOT_USER, BOT_ID, APP = "T0001", "U0002", "B0001", "A0001"
+KINDS = ("command", "dm", "click")
+CLICKABLE = ("ask_question", "choose_question", "show_topic")  # answered in place: one response_url post each
 FALLBACK_QUESTIONS = [
     "how do I get from band 5 to band 6",
     "what does a band 3 physio assistant do",
@@ -61,236 +82,118 @@ FALLBACK_QUESTIONS = [
 ]
 
 
-# --- the Slack Web API stand-in ---------------------------------------------------------------------------
-class SlackStandIn:
-    """A recording stand-in of the Slack Web API on a free loopback port; counts posts per channel."""
+# --- the servers ------------------------------------------------------------------------------------------
+@dataclass
+class Target:
+    """A server to put under load: how to start it, and what it is."""
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.calls: Counter[str] = Counter()
-        self.posts: Counter[str] = Counter()  # chat.postMessage per channel
-        self.failures: list[str] = []
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format, *args):  # noqa: A002 - silence the per-request log
-                pass
-
-            def do_GET(self):  # noqa: N802
-                self._reply(404, {"ok": False, "error": "unknown_method"})
-
-            def do_POST(self):  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-                path = urllib.parse.urlsplit(self.path).path
-                if path.startswith("/hooks/"):
-                    stand_in._count("hooks")
-                    self._reply(200, None)
-                    return
-                method = path.rsplit("/", 1)[-1]
-                stand_in._count(method)
-                if method == "auth.test":
-                    self._reply(
-                        200,
-                        {
-                            "ok": True,
-                            "url": "https://physio-demo.slack.com/",
-                            "team": "physio-demo",
-                            "user": "physio-career-bot",
-                            "team_id": TEAM,
-                            "user_id": BOT_USER,
-                            "bot_id": BOT_ID,
-                            "is_enterprise_install": False,
-                        },
-                    )
-                    return
-                if method == "chat.postMessage":
-                    body = _parse(raw, self.headers.get("Content-Type") or "")
-                    channel = str(body.get("channel") or "")
-                    if not (body.get("text") or body.get("blocks")):
-                        stand_in._fail(f"chat.postMessage to {channel} without text or blocks")
-                    with stand_in.lock:
-                        stand_in.posts[channel] += 1
-                        ts = f"{int(time.time())}.{sum(stand_in.posts.values()):06d}"
-                    self._reply(200, {"ok": True, "channel": channel, "ts": ts, "message": {"text": "", "ts": ts}})
-                    return
-                self._reply(200, {"ok": True})
-
-            def _reply(self, status: int, payload: dict | None) -> None:
-                data = b"ok" if payload is None else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain" if payload is None else "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-stand-in", daemon=True
-        )
-
-    def _count(self, method: str) -> None:
-        with self.lock:
-            self.calls[method] += 1
-
-    def _fail(self, message: str) -> None:
-        with self.lock:
-            self.failures.append(message)
-
-    def __enter__(self) -> SlackStandIn:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def posts_to(self, channels: Sequence[str]) -> int:
-        with self.lock:
-            return sum(1 for c in channels if self.posts.get(c))
+    name: str  # "new" or "baseline"
+    label: str
+    command: list[str]
+    cwd: Path
+    env: dict[str, str] = field(default_factory=dict)
+    knowledge: str = ""
 
 
-def _parse(raw: str, content_type: str) -> dict:
-    if raw.startswith("{") or "json" in content_type:
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return {}
-    return dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
+def new_target() -> Target:
+    script = Path(sys.executable).with_name("physio-career")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    return Target("new", "new (aiohttp worker)", command, ROOT, knowledge=str(ROOT / "knowledge"))
 
 
-# --- signed requests --------------------------------------------------------------------------------------
-def sign(body: str, secret: str) -> dict[str, str]:
-    ts = str(int(time.time()))
-    mac = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={mac}"}
-
-
-def slash_command(text: str, user: str, n: int, hooks_url: str) -> str:
-    fields = {
-        "token": "FAKEVERIFICATIONTOKEN0001",
-        "team_id": TEAM,
-        "team_domain": "physio-demo",
-        "channel_id": "C0001",
-        "channel_name": "physio-careers",
-        "user_id": user,
-        "user_name": "bench.user",
-        "command": "/physio-career",
-        "text": text,
-        "api_app_id": APP,
-        "is_enterprise_install": "false",
-        "response_url": f"{hooks_url}/commands/{TEAM}/{n}/bench{n:08d}",
-        "trigger_id": f"{n}.1000000001.0123456789abcdef",
-    }
-    return urllib.parse.urlencode(fields)
-
-
-def dm_event(text: str, user: str, channel: str, event_id: str, n: int) -> str:
-    now = time.time()
-    ts = f"{int(now)}.{n % 1_000_000:06d}"
-    return json.dumps(
-        {
-            "token": "FAKEVERIFICATIONTOKEN0001",
-            "team_id": TEAM,
-            "context_team_id": TEAM,
-            "api_app_id": APP,
-            "event": {
-                "type": "message",
-                "user": user,
-                "text": text,
-                "ts": ts,
-                "team": TEAM,
-                "channel": channel,
-                "event_ts": ts,
-                "channel_type": "im",
-                "client_msg_id": f"00000000-0000-4000-8000-{n:012d}",
-            },
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(now),
-            "authorizations": [
-                {
-                    "enterprise_id": None,
-                    "team_id": TEAM,
-                    "user_id": BOT_USER,
-                    "is_bot": True,
-                    "is_enterprise_install": False,
-                }
-            ],
-            "is_ext_shared_channel": False,
-            "event_context": f"4-bench-{n}",
-        }
+def baseline_target(worktree: Path, rev: str) -> Target:
+    return Target(
+        "baseline",
+        f"baseline {rev} (gthread WSGI)",
+        [sys.executable, "-m", "bot.cli"],
+        worktree,
+        env={"PYTHONPATH": str(worktree)},
+        knowledge=f"{rev}:knowledge/",
     )
 
 
-# --- clients ----------------------------------------------------------------------------------------------
-@dataclass
-class ClientLog:
-    latencies: dict[str, list[float]] = field(default_factory=lambda: {"command": [], "dm": []})
-    errors: Counter = field(default_factory=Counter)
-    dm_channels: list[str] = field(default_factory=list)  # DMs the server acknowledged with 200
-    empty_answers: int = 0
+def git(*args: str, cwd: Path = ROOT) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)} failed: {(done.stderr or done.stdout).strip()[:300]}")
+    return done.stdout.strip()
 
 
-def client(
-    i: int,
-    port: int,
-    secret: str,
-    hooks_url: str,
-    questions: Sequence[str],
-    deadline: float,
-    dm_share: float,
-    seed: int,
-    log: ClientLog,
-    counter,
-    counter_lock: threading.Lock,
-) -> None:
-    rng = random.Random(seed * 1000 + i)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    while time.perf_counter() < deadline:
-        with counter_lock:
-            n = next(counter)
-        kind = "dm" if rng.random() < dm_share else "command"
-        user = f"U1{rng.randrange(500):06d}"
-        question = rng.choice(questions)
-        channel = f"D{n:09d}"
-        if kind == "dm":
-            body, ctype = dm_event(question, user, channel, f"EvB{n:010d}", n), "application/json"
-        else:
-            body, ctype = slash_command(question, user, n, hooks_url), "application/x-www-form-urlencoded"
-        headers = {"Content-Type": ctype, **sign(body, secret)}
-        t0 = time.perf_counter()
+@contextmanager
+def baseline_worktree(rev: str) -> Iterator[tuple[Path, str]]:
+    """A detached worktree of `rev` in a temporary folder, and its short commit; removed afterwards."""
+    commit = git("rev-parse", "--verify", "--short", f"{rev}^{{commit}}")
+    tmp = Path(tempfile.mkdtemp(prefix="physio-bench-baseline-"))
+    path = tmp / "src"
+    try:
+        git("worktree", "add", "--detach", str(path), commit)
+    except RuntimeError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    try:
+        yield path, commit
+    finally:
         try:
-            conn.request("POST", EVENTS_PATH, body=body.encode(), headers=headers)
-            resp = conn.getresponse()
-            data = resp.read()
-        except (OSError, http.client.HTTPException) as exc:
-            log.errors[f"{kind}: {type(exc).__name__}"] += 1
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            continue
-        elapsed = time.perf_counter() - t0
-        if resp.status != 200:
-            log.errors[f"{kind}: HTTP {resp.status}"] += 1
-            continue
-        log.latencies[kind].append(elapsed)
-        if kind == "dm":
-            log.dm_channels.append(channel)
-        else:
-            try:
-                answer = json.loads(data or b"{}")
-            except ValueError:
-                answer = {}
-            if not (answer.get("text") or answer.get("blocks")):
-                log.empty_answers += 1
-    conn.close()
+            git("worktree", "remove", "--force", str(path))
+        except RuntimeError as exc:
+            print(f"   warning: {exc}; running git worktree prune", file=sys.stderr)
+            shutil.rmtree(path, ignore_errors=True)
+            subprocess.run(["git", "worktree", "prune"], cwd=ROOT, capture_output=True, timeout=60, check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
-# --- the server process -----------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def health(port: int, timeout: float = 1.0) -> dict | None:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        conn.request("GET", HEALTH_PATH)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+    except OSError:
+        return None
+    if resp.status != 200:
+        return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        return {}
+
+
+def wait_healthy(port: int, proc: subprocess.Popen, timeout: float) -> tuple[float, dict]:
+    """Poll GET /healthz until 200; the seconds it took and what it said. Raises if the server exits or never
+    answers."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with code {proc.returncode} before answering {HEALTH_PATH}")
+        said = health(port)
+        if said is not None:
+            return time.perf_counter() - started, said
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not answer {HEALTH_PATH} within {timeout:.0f} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop the server and its gunicorn workers (its own process group, started by us)."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
 def tree_cpu(pid: int) -> float | None:
     """CPU seconds used so far by a process and its direct children (the gunicorn master and workers); Linux."""
     try:
@@ -312,175 +215,361 @@ def tree_cpu(pid: int) -> float | None:
         return None
 
 
-def _cpu(who: int) -> float:
-    usage = resource.getrusage(who)
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# --- the Web API stand-in, in a process of its own ------------------------------------------------------------
+class StandIn:
+    """`tests/slack/stand_ins/web_api.py` in its own process (so it does not share the load clients' interpreter
+    lock), checking every message against Slack's Block Kit limits; its counts come over HTTP."""
 
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.slack.stand_ins.web_api", "--check"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith("http://"):
+            self.close()
+            raise RuntimeError("the Web API stand-in did not start")
+        self.api_url = self.url + "/api/"
+        self.port = int(self.url.rsplit(":", 1)[1])
 
-def server_command() -> list[str]:
-    script = Path(sys.executable).with_name("physio-career")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-m", "bot.cli"]
-
-
-def wait_healthy(port: int, proc: subprocess.Popen, timeout: float) -> float:
-    """Poll GET /healthz until 200; the seconds it took. Raises if the server exits or never answers."""
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with code {proc.returncode} before answering {HEALTH_PATH}")
+    def counts(self) -> dict:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", HEALTH_PATH)
-            resp = conn.getresponse()
-            resp.read()
+            conn.request("GET", COUNTS_PATH)
+            return json.loads(conn.getresponse().read())
+        finally:
             conn.close()
-            if resp.status == 200:
-                return time.perf_counter() - started
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer {HEALTH_PATH} within {timeout:.0f} s")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+    def __enter__(self) -> StandIn:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """Stop the server and its gunicorn workers (its own process group, started by us)."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
+# --- clients ----------------------------------------------------------------------------------------------
+@dataclass
+class Mix:
+    dm: float
+    click: float
+
+
+@dataclass
+class ClientLog:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    errors: Counter = field(default_factory=Counter)
+    dm_channels: list[str] = field(default_factory=list)  # DMs the server acknowledged with 200
+    click_hooks: list[str] = field(default_factory=list)  # response URL paths of clicks acknowledged with 200
+    empty_answers: int = 0
+    started: float = 0.0  # wall clock (time.time), comparable across processes
+    ended: float = 0.0
+    cpu_s: float = 0.0  # the client process's CPU during the load
+
+    def merge(self, other: ClientLog) -> None:
+        for kind in KINDS:
+            self.latencies[kind].extend(other.latencies[kind])
+        self.errors.update(other.errors)
+        self.dm_channels.extend(other.dm_channels)
+        self.click_hooks.extend(other.click_hooks)
+        self.empty_answers += other.empty_answers
+        self.started = min(self.started or other.started, other.started)
+        self.ended = max(self.ended, other.ended)
+        self.cpu_s += other.cpu_s
+
+
+def clickable(blocks: list[dict]) -> tuple[dict, dict] | None:
+    """A button of a slash-command answer that is answered where it was clicked, with its block."""
+    for prefix in CLICKABLE:
+        try:
+            return wire.find_button(blocks, prefix)
+        except AssertionError:
+            continue
+    return None
+
+
+@dataclass(frozen=True)
+class Job:
+    """What one client process needs (it is pickled into the process)."""
+
+    port: int
+    secret: str
+    hooks_base: str
+    questions: tuple[str, ...]
+    duration: float
+    mix: Mix
+    seed: int
+
+
+def client(i: int, job: Job, deadline: float, log: ClientLog, numbers: Iterator[int], lock: threading.Lock) -> None:
+    """Client `i`: one keep-alive connection, requests back to back until `deadline` (perf_counter)."""
+    rng = random.Random(job.seed * 1000 + i)  # client i asks the same questions of every server
+    conn = http.client.HTTPConnection("127.0.0.1", job.port, timeout=10)
+    button: tuple[dict, dict] | None = None  # from this client's last slash-command answer
+    while time.perf_counter() < deadline:
+        with lock:
+            n = next(numbers)
+        draw, user, question = rng.random(), f"U1{rng.randrange(500):06d}", rng.choice(job.questions)
+        kind = "dm" if draw < job.mix.dm else "click" if draw < job.mix.dm + job.mix.click and button else "command"
+        channel = f"D{n:010d}"
+        hook = f"/hooks/bench-click/{n}"
+        if kind == "dm":
+            ts = f"{int(time.time())}.{n % 1_000_000:06d}"
+            envelope = wire.dm_event(
+                question,
+                event_id=f"EvB{n:011d}",
+                user=user,
+                channel=channel,
+                ts=ts,
+                event_ts=ts,
+                client_msg_id=f"00000000-0000-4000-8000-{n:012d}",
+            )
+            request = wire.Wire.event(envelope)
+        elif kind == "click":
+            assert button is not None
+            payload = wire.click(*button, where="ephemeral", user=user, hooks_base=job.hooks_base)
+            payload["response_url"] = job.hooks_base + hook
+            request = wire.Wire.interactive(payload)
+        else:
+            request = wire.Wire.form(wire.command_fields(question, user=user, hooks_base=job.hooks_base))
+        headers = request.headers(secret=job.secret)
+        t0 = time.perf_counter()
+        try:
+            conn.request("POST", EVENTS_PATH, body=request.raw.encode(), headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+        except (OSError, http.client.HTTPException) as exc:
+            log.errors[f"{kind}: {type(exc).__name__}"] += 1
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", job.port, timeout=10)
+            continue
+        elapsed = time.perf_counter() - t0
+        if resp.status != 200:
+            log.errors[f"{kind}: HTTP {resp.status}"] += 1
+            continue
+        log.latencies[kind].append(elapsed)
+        if kind == "dm":
+            log.dm_channels.append(channel)
+        elif kind == "click":
+            log.click_hooks.append(hook)
+            button = None  # one click per answer, as a member would
+        else:
+            try:
+                answer = json.loads(data or b"{}")
+            except ValueError:
+                answer = {}
+            if not (answer.get("text") or answer.get("blocks")):
+                log.empty_answers += 1
+            button = clickable(answer.get("blocks") or []) or button
+    conn.close()
+
+
+def client_process(index: int, clients: Sequence[int], job: Job, ready, go, results) -> None:
+    """One load process: threads for `clients` (their global numbers), started together when `go` is set."""
+    logs = [ClientLog() for _ in clients]
+    numbers, lock = itertools.count((index + 1) * 100_000_000), threading.Lock()  # unique across processes
+    ready.put(index)
+    go.wait()
+    cpu_before, started = own_cpu(), time.time()
+    deadline = time.perf_counter() + job.duration
+    threads = [
+        threading.Thread(target=client, args=(i, job, deadline, log, numbers, lock), daemon=True)
+        for i, log in zip(clients, logs, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=job.duration + 30)
+    merged = ClientLog()
+    for log in logs:
+        merged.merge(log)
+    merged.started, merged.ended, merged.cpu_s = started, time.time(), own_cpu() - cpu_before
+    results.put(merged)
+
+
+def run_clients(job: Job, clients: int, processes: int) -> ClientLog:
+    """`clients` clients over `processes` processes (Slack's requests come from many machines, not from one
+    interpreter); their logs merged."""
+    ctx = multiprocessing.get_context("spawn")
+    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    groups = [list(range(clients))[p::processes] for p in range(processes)]
+    procs = [
+        ctx.Process(target=client_process, args=(p, group, job, ready, go, results), daemon=True)
+        for p, group in enumerate(groups)
+        if group
+    ]
+    for proc in procs:
+        proc.start()
+    for _ in procs:
+        ready.get(timeout=60)
+    go.set()
+    merged = ClientLog()
+    for _ in procs:
+        merged.merge(results.get(timeout=job.duration + 90))
+    for proc in procs:
+        proc.join(timeout=10)
+    return merged
 
 
 def load_questions() -> list[str]:
     try:
         import yaml
 
-        data = yaml.safe_load((ROOT / "tests" / "eval" / "questions.yaml").read_text(encoding="utf-8"))
+        data = yaml.safe_load((ROOT / "tests" / "eval" / "tuning.yaml").read_text(encoding="utf-8"))
         qs = [str(item["q"]) for item in data["questions"] if item.get("q")]
         return qs or FALLBACK_QUESTIONS
     except (OSError, KeyError, TypeError, ValueError):
         return FALLBACK_QUESTIONS
 
 
-# --- the run ----------------------------------------------------------------------------------------------
-def run(args) -> dict:
+BRAIN_TIMING = """
+import json, sys, time
+try:
+    from bot.brain.lint import load_knowledge
+except ImportError:
+    from bot.brain.knowledge import load_knowledge
+from bot.brain.reply import Answerer
+questions = json.load(open(sys.argv[1], encoding="utf-8"))
+answerer = Answerer(load_knowledge("knowledge"))
+for q in questions[:50]:
+    answerer.reply(q)
+started = time.process_time()
+for q in questions:
+    answerer.reply(q)
+print(json.dumps({"ms_per_question": 1000 * (time.process_time() - started) / len(questions)}))
+"""
+
+
+def brain_cost(target: Target, questions: Sequence[str], env: dict[str, str]) -> float | None:
+    """CPU ms per question of the target's own brain on its own knowledge (one thread, after a warm-up): the part
+    of each request that is not the server."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8", delete=False) as f:
+        json.dump(list(questions), f)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", BRAIN_TIMING, f.name],
+            cwd=target.cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        return float(json.loads(done.stdout.strip().splitlines()[-1])["ms_per_question"])
+    except (subprocess.SubprocessError, ValueError, KeyError, IndexError, OSError):
+        return None
+    finally:
+        os.unlink(f.name)
+
+
+# --- one server under load --------------------------------------------------------------------------------
+def run_target(target: Target, args, questions: Sequence[str]) -> dict:
     secret = secrets.token_hex(16)
-    tmp = Path(tempfile.mkdtemp(prefix="physio-bench-load-"))
-    questions = load_questions()
-    result: dict = {"clients": args.clients, "duration_s": args.duration, "dm_share": args.dm_share}
-    with SlackStandIn() as slack:
+    tmp = Path(tempfile.mkdtemp(prefix=f"physio-bench-load-{target.name}-"))
+    result: dict = {"server": target.label, "knowledge": target.knowledge}
+    with StandIn() as slack:
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and k not in {"DATABASE_URL", "PORT"}}
+        dropped = {"DATABASE_URL", "PORT", "KNOWLEDGE_DIR", "PYTHONPATH", "WEB_CONCURRENCY", "THREADS", "LOG_LEVEL"}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_")) and k not in dropped}
         env.update(
             SLACK_BOT_TOKEN="xoxb-bench",
             SLACK_SIGNING_SECRET=secret,
-            SLACK_API_URL=slack.url + "/api/",
+            SLACK_API_URL=slack.api_url,
             DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}",
             LOG_LEVEL=args.log_level,
+            **target.env,
         )
         if args.server_workers:
             env["WEB_CONCURRENCY"] = str(args.server_workers)
         if args.server_threads:
-            env["THREADS"] = str(args.server_threads)
+            env["THREADS"] = str(args.server_threads)  # the baseline's threads per worker; the new one has none
         log_path = tmp / "server.log"
-        cmd = [*server_command(), "serve", "--http", "--port", str(port)]
-        print(
-            f"   starting: {' '.join(Path(cmd[0]).name if i == 0 else c for i, c in enumerate(cmd))} "
-            f"(Web API stand-in at {slack.url}/api/)",
-            flush=True,
-        )
+        cmd = [*target.command, "serve", "--http", "--port", str(port)]
+        print(f"-- {target.label}: {' '.join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))}", flush=True)
         with log_path.open("wb") as log_file:
-            children_before = _cpu(resource.RUSAGE_CHILDREN)
             proc = subprocess.Popen(
-                cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+                cmd, cwd=target.cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
             )
+        failure: Exception | None = None
         try:
-            result["startup_s"] = wait_healthy(port, proc, args.startup_timeout)
+            result["startup_s"], said = wait_healthy(port, proc, args.startup_timeout)
+            result["entries"] = said.get("entries")
             print(
-                f"   server healthy after {result['startup_s']:.2f} s; {args.clients} clients for "
-                f"{args.duration:g} s...",
+                f"   healthy after {result['startup_s']:.2f} s ({result['entries']} entries); {args.clients} clients "
+                f"in {args.client_processes} processes for {args.duration:g} s...",
                 flush=True,
             )
-            logs = [ClientLog() for _ in range(args.clients)]
-            counter, counter_lock = iter(range(1, 10**12)), threading.Lock()
-            started = time.perf_counter()
-            own_before = _cpu(resource.RUSAGE_SELF)
-            server_before = tree_cpu(proc.pid)
-            deadline = started + args.duration
-            threads = [
-                threading.Thread(
-                    target=client,
-                    name=f"client-{i}",
-                    daemon=True,
-                    args=(
-                        i,
-                        port,
-                        secret,
-                        slack.url + "/hooks",
-                        questions,
-                        deadline,
-                        args.dm_share,
-                        args.seed,
-                        logs[i],
-                        counter,
-                        counter_lock,
-                    ),
-                )
-                for i in range(args.clients)
-            ]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(timeout=args.duration + 30)
-            elapsed = time.perf_counter() - started
-            own_cpu = _cpu(resource.RUSAGE_SELF) - own_before
-            server_after = tree_cpu(proc.pid)
+            job = Job(
+                port,
+                secret,
+                slack.url,
+                tuple(questions),
+                args.duration,
+                Mix(args.dm_share, args.click_share),
+                args.seed,
+            )
+            server_before, stand_in_before = tree_cpu(proc.pid), tree_cpu(slack.proc.pid)
+            log = run_clients(job, args.clients, args.client_processes)
+            server_after, stand_in_after = tree_cpu(proc.pid), tree_cpu(slack.proc.pid)
+            result["load_average_1m"] = load_average()  # the machine is shared: how busy it was, at the end
+            elapsed = log.ended - log.started
             load_cpu = server_after - server_before if server_before is not None and server_after is not None else None
+            stand_in_cpu = (
+                stand_in_after - stand_in_before if stand_in_before is not None and stand_in_after is not None else None
+            )
 
-            # stragglers: DM replies are posted after the acknowledgement
-            dm_channels = [c for log in logs for c in log.dm_channels]
+            # replies to DMs and clicks come after the acknowledgement: wait for the stragglers
             settle_start = time.perf_counter()
-            while time.perf_counter() - settle_start < args.settle and slack.posts_to(dm_channels) < len(dm_channels):
-                time.sleep(0.05)
+            while True:
+                seen = slack.counts()
+                waiting = sum(1 for c in log.dm_channels if not seen["posts"].get(c)) + sum(
+                    1 for h in log.click_hooks if not seen["hooks"].get(h)
+                )
+                if not waiting or time.perf_counter() - settle_start > args.settle:
+                    break
+                time.sleep(0.2)
             time.sleep(min(0.5, args.settle))  # a last moment for duplicates to show up
+            seen = slack.counts()
             settle_s = time.perf_counter() - settle_start
-        except RuntimeError as exc:
-            failure: RuntimeError | None = exc
-        else:
-            failure = None
+        except (RuntimeError, OSError, ValueError, queue.Empty) as exc:
+            failure = exc
         finally:
             stop(proc)
-            server_cpu = _cpu(resource.RUSAGE_CHILDREN) - children_before
             server_log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
             shutil.rmtree(tmp, ignore_errors=True)
         if failure is not None:
             tail = "\n".join(server_log.splitlines()[-20:])
-            raise RuntimeError(f"{failure}\nLast lines of the server log:\n{tail}")
+            raise RuntimeError(
+                f"{target.label}: {str(failure) or type(failure).__name__}\nLast lines of its log:\n{tail}"
+            )
+        result["brain_ms_per_question"] = brain_cost(target, questions, env)
         if proc.returncode not in (0, -signal.SIGTERM, None):
             result["server_exit_code"] = proc.returncode
 
-    lat = {k: [x for log in logs for x in log.latencies[k]] for k in ("command", "dm")}
-    every = lat["command"] + lat["dm"]
-    errors = Counter()
-    for log in logs:
-        errors.update(log.errors)
-    posts = slack.posts
+    posts, hooks = Counter(seen["posts"]), Counter(seen["hooks"])
+    dm_channels, click_hooks = log.dm_channels, log.click_hooks
+    lat = log.latencies
+    every = [x for k in KINDS for x in lat[k]]
+    errors = log.errors
+    dm_replies = Counter(posts.get(c, 0) for c in dm_channels)
+    click_replies = Counter(hooks.get(h, 0) for h in click_hooks)
     sent = set(dm_channels)
-    replies = Counter(posts.get(c, 0) for c in dm_channels)
     result.update(
         elapsed_s=elapsed,
         requests=len(every),
@@ -499,113 +588,193 @@ def run(args) -> dict:
         },
         errors=sum(errors.values()),
         error_kinds=dict(errors),
-        empty_command_answers=sum(log.empty_answers for log in logs),
+        empty_command_answers=log.empty_answers,
         dms_acknowledged=len(dm_channels),
-        dms_with_one_reply=replies.get(1, 0),
-        dms_without_reply=replies.get(0, 0),
-        dms_with_several_replies=sum(v for k, v in replies.items() if k > 1),
+        dms_with_one_reply=dm_replies.get(1, 0),
+        dms_without_reply=dm_replies.get(0, 0),
+        dms_with_several_replies=sum(v for k, v in dm_replies.items() if k > 1),
         posts_to_unknown_channels=sum(n for c, n in posts.items() if c not in sent),
-        stand_in_failures=list(slack.failures[:5]),
-        web_api_calls=dict(slack.calls),
+        clicks_acknowledged=len(click_hooks),
+        clicks_with_one_reply=click_replies.get(1, 0),
+        replies_slack_would_reject=seen["problem_count"],
+        reject_examples=seen["problems"][:5],
+        web_api_calls=seen["counts"],
         settle_s=settle_s,
-        client_cpu_s=own_cpu,
+        client_cpu_s=log.cpu_s,
+        stand_in_cpu_s=stand_in_cpu,
         server_load_cpu_s=load_cpu,
         server_cpu_ms_per_request=1000.0 * load_cpu / len(every) if load_cpu is not None and every else None,
-        server_cpu_s=server_cpu,
     )
     if result["errors"] or result["dms_without_reply"] or result["dms_with_several_replies"]:
-        tail = "\n".join(server_log.splitlines()[-15:])
-        result["server_log_tail"] = tail
+        result["server_log_tail"] = "\n".join(server_log.splitlines()[-15:])
     return result
 
 
+# --- reporting --------------------------------------------------------------------------------------------
+LABELS = {
+    "command": "slash commands (answer in the ack)",
+    "dm": "DM events (ack; reply posted)",
+    "click": "button clicks (ack; reply to response_url)",
+}
+
+
 def report(r: dict) -> str:
-    rows = [
-        [
-            "all requests",
-            fmt(r["requests"]),
-            fmt(r["rps"], 0),
-            fmt(r["p50_ms"], 1),
-            fmt(r["p99_ms"], 1),
-            fmt(r["max_ms"], 1),
-        ],
-    ]
-    for kind, label in (("command", "slash commands (answer in the ack)"), ("dm", "DM events (ack; reply posted)")):
+    rows = [["all requests", fmt(r["requests"]), fmt(r["rps"], 0), fmt(r["p50_ms"], 1), fmt(r["p99_ms"], 1)]]
+    rows[0].append(fmt(r["max_ms"], 1))
+    for kind in KINDS:
         k = r["by_kind"][kind]
+        per_s = k["n"] / r["elapsed_s"] if r["elapsed_s"] else 0
         rows.append(
-            [
-                label,
-                fmt(k["n"]),
-                fmt(k["n"] / r["elapsed_s"] if r["elapsed_s"] else 0, 0),
-                fmt(k["p50_ms"], 1),
-                fmt(k["p99_ms"], 1),
-                fmt(k["max_ms"], 1),
-            ]
+            [LABELS[kind], fmt(k["n"]), fmt(per_s, 0), fmt(k["p50_ms"], 1), fmt(k["p99_ms"], 1), fmt(k["max_ms"], 1)]
         )
     head = table(
         ["traffic", "requests", "req/s", "p50 ack ms", "p99 ack ms", "max ms"],
         rows,
-        f"Under load: {r['clients']} clients, {r['elapsed_s']:.1f} s, loopback",
+        f"{r['server']}: {r['elapsed_s']:.1f} s, {r['entries']} entries from {r['knowledge']}; machine load average "
+        f"{fmt(r.get('load_average_1m'), 2)} at the end",
     )
+    errors = fmt(r["errors"]) + (f"  {r['error_kinds']}" if r["errors"] else "")
+    rejected = fmt(r["replies_slack_would_reject"]) + (
+        f"  e.g. {r['reject_examples'][0]}" if r["reject_examples"] else ""
+    )
+    brain = "" if r.get("brain_ms_per_question") is None else f"{r['brain_ms_per_question']:.2f} ms"
     checks = [
-        [
-            "errors (non-200 or connection failures)",
-            fmt(r["errors"]) + (f"  {r['error_kinds']}" if r["errors"] else ""),
-        ],
+        ["errors (non-200 or connection failures)", errors],
         ["slash commands acknowledged without an answer", fmt(r["empty_command_answers"])],
-        ["DMs acknowledged", fmt(r["dms_acknowledged"])],
-        ["  with exactly one reply", fmt(r["dms_with_one_reply"])],
-        ["  with no reply", fmt(r["dms_without_reply"])],
-        ["  with more than one reply", fmt(r["dms_with_several_replies"])],
+        [
+            "DMs acknowledged / exactly one reply / none / several",
+            f"{r['dms_acknowledged']:,} / {r['dms_with_one_reply']:,} / {r['dms_without_reply']:,} / "
+            f"{r['dms_with_several_replies']:,}",
+        ],
         ["replies to channels we never wrote from", fmt(r["posts_to_unknown_channels"])],
-        ["Web API calls seen by the stand-in", ", ".join(f"{k} {v}" for k, v in sorted(r["web_api_calls"].items()))],
+        ["clicks acknowledged / exactly one reply", f"{r['clicks_acknowledged']:,} / {r['clicks_with_one_reply']:,}"],
+        ["messages Slack would reject (Block Kit limits)", rejected],
+        ["Web API calls seen by the stand-in", ", ".join(f"{k} {v:,}" for k, v in sorted(r["web_api_calls"].items()))],
         ["server start-up (spawn to healthy)", f"{r['startup_s']:.2f} s"],
-        ["CPU seconds, server processes (whole run, with start-up)", f"{r['server_cpu_s']:.1f} s"],
         [
             "CPU, server processes during the load",
-            f"{fmt(r['server_load_cpu_s'], 1)} s = {fmt(r['server_cpu_ms_per_request'], 1)} ms per request",
+            f"{fmt(r['server_load_cpu_s'], 1)} s = {fmt(r['server_cpu_ms_per_request'], 2)} ms per request",
         ],
+        ["  of which the brain, per question (one thread, its own knowledge)", brain],
         [
-            "CPU seconds, load clients + stand-in (during the load)",
-            f"{r['client_cpu_s']:.1f} s in {r['elapsed_s']:.1f} s on {os.cpu_count()} core(s)",
+            "CPU during the load: load clients / Web API stand-in",
+            f"{r['client_cpu_s']:.1f} s / {fmt(r['stand_in_cpu_s'], 1)} s",
         ],
     ]
     return head + "\n\n" + table(["check", "value"], checks)
 
 
+def replies_ok(r: dict) -> bool:
+    return (
+        r["dms_acknowledged"] > 0
+        and r["dms_with_one_reply"] == r["dms_acknowledged"]
+        and r["posts_to_unknown_channels"] == 0
+        and r["clicks_with_one_reply"] == r["clicks_acknowledged"]
+    )
+
+
 def goals(r: dict) -> list[Goal]:
-    every_dm = r["dms_with_one_reply"] == r["dms_acknowledged"] and r["posts_to_unknown_channels"] == 0
+    """The goals of issue 9 for one server."""
+    errors = r["errors"] + r["empty_command_answers"]
     return [
         Goal("throughput", f"{r['rps']:.0f} req/s", f">= {GOAL_RPS:.0f} req/s", r["rps"] >= GOAL_RPS),
+        Goal("p99 acknowledgement", f"{r['p99_ms']:.0f} ms", f"< {GOAL_P99_MS:.0f} ms", r["p99_ms"] < GOAL_P99_MS),
+        Goal("errors", str(errors), "0", errors == 0),
         Goal(
-            "p99 acknowledgement latency", f"{r['p99_ms']:.0f} ms", f"< {GOAL_P99_MS:.0f} ms", r["p99_ms"] < GOAL_P99_MS
-        ),
-        Goal(
-            "errors",
-            str(r["errors"] + r["empty_command_answers"]),
-            "0",
-            r["errors"] == 0 and r["empty_command_answers"] == 0,
-        ),
-        Goal(
-            "every DM got exactly one reply",
-            f"{r['dms_with_one_reply']} of {r['dms_acknowledged']}",
+            "exactly one reply per DM (and per click)",
+            f"{r['dms_with_one_reply']:,} of {r['dms_acknowledged']:,} ({r['clicks_with_one_reply']:,} of "
+            f"{r['clicks_acknowledged']:,})",
             "all",
-            every_dm and r["dms_acknowledged"] > 0,
+            replies_ok(r),
         ),
     ]
 
 
+def ratios(new: dict, base: dict) -> dict:
+    return {
+        "rps": new["rps"] / base["rps"] if base["rps"] else None,
+        "p99": new["p99_ms"] / base["p99_ms"] if base["p99_ms"] else None,
+        "p50": new["p50_ms"] / base["p50_ms"] if base["p50_ms"] else None,
+        "cpu_per_request": (
+            new["server_cpu_ms_per_request"] / base["server_cpu_ms_per_request"]
+            if new.get("server_cpu_ms_per_request") and base.get("server_cpu_ms_per_request")
+            else None
+        ),
+    }
+
+
+def comparison(new: dict, base: dict, ratio: dict) -> str:
+    def x(value: float | None) -> str:
+        return "" if value is None else f"{value:.2f}x"
+
+    rows = [
+        ["requests/s (higher is better)", fmt(new["rps"], 0), fmt(base["rps"], 0), x(ratio["rps"])],
+        ["p99 acknowledgement ms (lower is better)", fmt(new["p99_ms"], 1), fmt(base["p99_ms"], 1), x(ratio["p99"])],
+        ["p50 acknowledgement ms", fmt(new["p50_ms"], 1), fmt(base["p50_ms"], 1), x(ratio["p50"])],
+        [
+            "server CPU ms per request",
+            fmt(new["server_cpu_ms_per_request"], 2),
+            fmt(base["server_cpu_ms_per_request"], 2),
+            x(ratio["cpu_per_request"]),
+        ],
+        [
+            "  of which the brain, per question",
+            fmt(new.get("brain_ms_per_question"), 2),
+            fmt(base.get("brain_ms_per_question"), 2),
+            "",
+        ],
+        ["requests", fmt(new["requests"]), fmt(base["requests"]), ""],
+        ["errors", fmt(new["errors"]), fmt(base["errors"]), ""],
+        [
+            "DMs with exactly one reply",
+            f"{new['dms_with_one_reply']:,} of {new['dms_acknowledged']:,}",
+            f"{base['dms_with_one_reply']:,} of {base['dms_acknowledged']:,}",
+            "",
+        ],
+    ]
+    return table(["measured", new["server"], base["server"], "new / baseline"], rows, "Side by side")
+
+
+def goals_table(new: dict, base: dict | None, ratio: dict | None) -> str:
+    def mark(goal: Goal) -> str:
+        return f"{'PASS' if goal.ok else 'FAIL'} {goal.measured}"
+
+    new_goals = goals(new)
+    base_goals = goals(base) if base else [None] * len(new_goals)
+    rows = []
+    if ratio is not None:
+        ok = ratio["rps"] is not None and ratio["rps"] >= GOAL_RATIO
+        rows.append(
+            [
+                "new / baseline requests/s",
+                f">= {GOAL_RATIO:.1f}",
+                f"{'PASS' if ok else 'FAIL'} {fmt(ratio['rps'], 2)}x (p99 {fmt(ratio['p99'], 2)}x)",
+                "",
+            ]
+        )
+    for g, b in zip(new_goals, base_goals, strict=True):
+        rows.append([g.name, g.target, mark(g), mark(b) if b else "not run"])
+    headers = ["goal (issue 9)", "target", new["server"], base["server"] if base else "baseline"]
+    return table(headers, rows, f"Goals (issue 9), measured on {os.cpu_count()} core(s)")
+
+
+# --- the run ----------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--smoke", action="store_true", help="3 s with 4 clients (for the tests)")
-    p.add_argument("--duration", type=float, default=None, help="seconds of load (default 30; at most 600)")
+    p.add_argument("--duration", type=float, default=None, help="seconds of load per server (default 30; max 600)")
     p.add_argument("--clients", type=int, default=None, help="concurrent clients (default 16)")
-    p.add_argument("--dm-share", type=float, default=0.5, help="share of requests that are DM events (default 0.5)")
-    p.add_argument("--settle", type=float, default=10.0, help="seconds to wait for late DM replies (default 10)")
-    p.add_argument("--server-workers", type=int, default=None, help="WEB_CONCURRENCY for the server (its default)")
-    p.add_argument("--server-threads", type=int, default=None, help="THREADS for the server (its default)")
+    p.add_argument("--client-processes", type=int, default=None, help="processes the clients run in (default 4)")
+    p.add_argument("--baseline", metavar="REV", default=DEFAULT_BASELINE, help=f"baseline commit ({DEFAULT_BASELINE})")
+    p.add_argument("--no-baseline", action="store_true", help="the new server only")
+    p.add_argument("--baseline-first", action="store_true", help="load the baseline first (default: the new one)")
+    p.add_argument("--dm-share", type=float, default=0.45, help="share of requests that are DM events (0.45)")
+    p.add_argument("--click-share", type=float, default=0.05, help="share that are button clicks (0.05)")
+    p.add_argument("--settle", type=float, default=10.0, help="seconds to wait for late replies (default 10)")
+    p.add_argument("--server-workers", type=int, default=None, help="WEB_CONCURRENCY for both (their default: 2)")
+    p.add_argument("--server-threads", type=int, default=None, help="THREADS for the baseline (its default: 8)")
     p.add_argument("--startup-timeout", type=float, default=60.0, help="seconds to wait for /healthz")
-    p.add_argument("--log-level", default="WARNING", help="the server's LOG_LEVEL (default WARNING)")
+    p.add_argument("--log-level", default="WARNING", help="the servers' LOG_LEVEL (default WARNING)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="FILE", help="also write the numbers to FILE")
     return p
@@ -615,28 +784,64 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.duration = args.duration if args.duration is not None else (3.0 if args.smoke else 30.0)
     args.clients = args.clients or (4 if args.smoke else 16)
+    args.client_processes = min(args.client_processes or (2 if args.smoke else 4), args.clients)
     if not 0 < args.duration <= 600:
         print("load.py: --duration must be between 0 and 600 seconds", file=sys.stderr)
         return 2
-    if not 1 <= args.clients <= 512 or not 0.0 <= args.dm_share <= 1.0:
-        print("load.py: --clients must be 1-512 and --dm-share 0-1", file=sys.stderr)
+    shares_ok = 0.0 <= args.dm_share and 0.0 <= args.click_share and args.dm_share + args.click_share <= 1.0
+    if not 1 <= args.clients <= 512 or args.client_processes < 1 or not shares_ok:
+        print("load.py: --clients must be 1-512, and --dm-share plus --click-share at most 1", file=sys.stderr)
         return 2
     print(machine_line())
+    questions = load_questions()
+    print(
+        f"Load: {args.clients} clients x {args.duration:g} s per server; {args.dm_share:.0%} DMs, "
+        f"{args.click_share:.0%} clicks (when the client has an answer to click on), the rest slash commands; "
+        f"{len(questions)} questions, seed {args.seed}, the same sequence for each server"
+    )
+    results: dict[str, dict] = {}
     try:
-        r = run(args)
+        if args.no_baseline:
+            results["new"] = run_target(new_target(), args, questions)
+        else:
+            with baseline_worktree(args.baseline) as (worktree, commit):
+                targets = [new_target(), baseline_target(worktree, commit)]
+                if args.baseline_first:
+                    targets.reverse()
+                print(
+                    "Knowledge: each server answers from its own knowledge/; neither can load the other's format "
+                    "(nor can the baseline load the fixture knowledge base in tests/data), so their answers, and "
+                    "the brain's work per question, differ."
+                )
+                for target in targets:
+                    results[target.name] = run_target(target, args, questions)
     except RuntimeError as exc:
         print(f"load.py: {exc}", file=sys.stderr)
         return 1
+    new, base = results["new"], results.get("baseline")
+    ratio = ratios(new, base) if base else None
+    for r in [results[name] for name in results]:
+        print()
+        print(report(r))
+    if base and ratio:
+        print()
+        print(comparison(new, base, ratio))
     print()
-    print(report(r))
-    gs = goals(r)
-    print()
-    print(goals_block(gs))
-    if r.get("server_log_tail"):
-        print("\nLast lines of the server log:\n" + r["server_log_tail"])
-    write_json_file(
-        args.json, clean_floats({"benchmark": "load", "machine": machine(), **r, "goals": [g.as_json() for g in gs]})
-    )
+    print(goals_table(new, base, ratio))
+    for r in results.values():
+        if r.get("server_log_tail"):
+            print(f"\nLast lines of the log of {r['server']}:\n" + r["server_log_tail"])
+    out = {
+        "benchmark": "load",
+        "machine": machine(),
+        "clients": args.clients,
+        "duration_s": args.duration,
+        "mix": {"dm": args.dm_share, "click": args.click_share},
+        "servers": results,
+        "ratio": ratio,
+        "goals": {name: [g.as_json() for g in goals(r)] for name, r in results.items()},
+    }
+    write_json_file(args.json, clean_floats(out))
     return 0
 
 

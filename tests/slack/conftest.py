@@ -20,16 +20,9 @@ from bot.config import Settings
 from bot.conversation import Assistant
 from bot.slack.app import create_app
 from bot.slack.front_door import SlackFrontDoor
-from tests.slack.fakes import (
-    BOT_TOKEN,
-    SIGNING_SECRET,
-    RecordingRecorder,
-    SlackApiStandIn,
-    Wire,
-    call_problems,
-    command_fields,
-    message_problems,
-)
+from tests.slack.fakes import RecordingRecorder
+from tests.slack.stand_ins.web_api import BOT_TOKEN, SlackApiStandIn
+from tests.slack.stand_ins.wire import SIGNING_SECRET, Wire, call_problems, command_fields, message_problems
 
 ADMIN = "U0ADMIN"
 OUTSIDE_NOTICES = dt.date(2026, 6, 15)

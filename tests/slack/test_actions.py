@@ -11,7 +11,7 @@ from bot import wording
 from bot.slack import blocks as render
 from bot.slack import ids
 from tests.slack.conftest import question_for
-from tests.slack.fakes import button_data, click, dm_event, find_button, load_json, mention_event
+from tests.slack.stand_ins.wire import button_data, click, dm_event, find_button, load_json, mention_event
 
 
 def posted_message(call) -> dict:

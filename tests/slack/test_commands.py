@@ -8,7 +8,7 @@ import time
 from bot.slack import blocks as render
 from bot.slack import ids
 from tests.slack.conftest import ADMIN
-from tests.slack.fakes import Wire, click, find_button, load_raw
+from tests.slack.stand_ins.wire import Wire, click, find_button, load_raw
 
 
 def section_text(body: dict) -> str:

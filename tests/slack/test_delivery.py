@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.slack import ids
-from tests.slack.fakes import click, dm_event, find_button
+from tests.slack.stand_ins.wire import click, dm_event, find_button
 
 
 def _ephemeral_click(slack):

@@ -9,7 +9,7 @@ import pytest
 
 from bot.slack import ids
 from tests.slack.conftest import Traffic
-from tests.slack.fakes import dm_event, load_json, load_raw, mention_event
+from tests.slack.stand_ins.wire import dm_event, load_json, load_raw, mention_event
 
 
 def test_dm_is_answered_in_the_dm(slack, recorder, answerer):
@@ -120,7 +120,7 @@ def test_url_verification_and_ssl_check(slack):
     response = slack.event(load_json("url_verification.json"))
     assert response.status == 200
     assert json.loads(response.body) == {"challenge": load_json("url_verification.json")["challenge"]}
-    from tests.slack.fakes import Wire
+    from tests.slack.stand_ins.wire import Wire
 
     assert (
         slack.send(Wire("token=FAKEVERIFICATIONTOKEN0001&ssl_check=1", "application/x-www-form-urlencoded")).status
@@ -177,7 +177,7 @@ def test_notices_appear_on_answers_and_home_only_while_in_force(make_app, slack_
 
 def test_payload_files_are_signed_as_sent(slack):
     """The raw file, byte for byte, is what gets signed and verified."""
-    from tests.slack.fakes import Wire
+    from tests.slack.stand_ins.wire import Wire
 
     assert slack.send(Wire(load_raw("message_im.json"), "application/json")).status == 200
     assert len(slack.api.calls_to("chat.postMessage")) == 1

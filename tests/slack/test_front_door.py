@@ -1,5 +1,5 @@
 """The front door (`bot.slack.front_door`) on loopback: a real aiohttp server (TestServer) running the door in front
-of a real `AsyncApp` with a few small listeners, the Web API stand-in from `fakes.py` as Slack, and a second
+of a real `AsyncApp` with a few small listeners, the Web API stand-in (`stand_ins/web_api.py`) as Slack, and a second
 stand-in playing an attacker-chosen `response_url`. Each test runs its own event loop with `asyncio.run`, so no
 pytest plugin is needed."""
 
@@ -32,16 +32,8 @@ from bot.slack.front_door import (
     json_depth_exceeds,
     verify_signature,
 )
-from tests.slack.fakes import (
-    BOT_TOKEN,
-    SIGNING_SECRET,
-    SlackApiStandIn,
-    Wire,
-    command_fields,
-    load_json,
-    mention_event,
-    rewrite_hooks,
-)
+from tests.slack.stand_ins.web_api import BOT_TOKEN, SlackApiStandIn
+from tests.slack.stand_ins.wire import SIGNING_SECRET, Wire, command_fields, load_json, mention_event, rewrite_hooks
 
 NOW = 1_800_000_000  # the front door's clock in these tests
 PATH = "/slack/events"

@@ -10,7 +10,7 @@ import pytest
 from bot import wording
 from bot.slack import ids
 from tests.slack.conftest import Traffic, question_for
-from tests.slack.fakes import button_data, click, dm_event, find_button
+from tests.slack.stand_ins.wire import button_data, click, dm_event, find_button
 
 HELP = "C0HELP0001"
 

@@ -10,7 +10,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.curators_log.recorder import NullRecorder
 from bot.runtime import Services
-from tests.slack.fakes import BOT_TOKEN
+from tests.slack.stand_ins.web_api import BOT_TOKEN
 
 RECONNECT_WITHIN = 10.0
 

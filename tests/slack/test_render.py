@@ -14,7 +14,7 @@ from bot.slack import blocks as render
 from bot.slack import ids
 from bot.slack.markup import to_plain
 from tests.slack.conftest import question_for
-from tests.slack.fakes import block_problems, button_data, message_problems
+from tests.slack.stand_ins.wire import block_problems, button_data, message_problems
 
 CHRISTMAS = dt.date(2026, 12, 28)
 

@@ -13,7 +13,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.slack import blocks as render
 from tests.slack.conftest import Traffic
-from tests.slack.fakes import BOT_TOKEN, SIGNING_SECRET, BrokenRecorder, Wire, dm_event, load_json, mention_event
+from tests.slack.fakes import BrokenRecorder
+from tests.slack.stand_ins.web_api import BOT_TOKEN
+from tests.slack.stand_ins.wire import SIGNING_SECRET, Wire, dm_event, load_json, mention_event
 
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
 

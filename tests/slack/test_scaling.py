@@ -12,7 +12,7 @@ import json
 import pytest
 
 from tests.slack.conftest import ADMIN, Traffic, question_for
-from tests.slack.fakes import dm_event
+from tests.slack.stand_ins.wire import dm_event
 
 storage = pytest.importorskip("bot.curators_log")
 

@@ -19,16 +19,8 @@ import pytest
 from bot.curators_log.recorder import NullRecorder
 from bot.server import serve
 from tests.conftest import FIXTURE_KNOWLEDGE
-from tests.slack.fakes import (
-    BOT_TOKEN,
-    SIGNING_SECRET,
-    SlackApiStandIn,
-    Wire,
-    command_fields,
-    dm_event,
-    load_raw,
-    signed_headers,
-)
+from tests.slack.stand_ins.web_api import BOT_TOKEN, SlackApiStandIn
+from tests.slack.stand_ins.wire import SIGNING_SECRET, Wire, command_fields, dm_event, load_raw, signed_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -227,7 +219,7 @@ def test_socket_mode_stops_with_a_clear_message_when_slack_rejects_the_app_token
 def test_real_socket_mode_process(tmp_path, kb):
     """`physio-career serve --socket` connects over a WebSocket, answers a DM once although Slack redelivers it,
     and returns a command's answer in its acknowledgement."""
-    from tests.slack.fakes import SocketModeStandIn
+    from tests.slack.stand_ins.socket_mode import SocketModeStandIn
 
     api = SlackApiStandIn()
     dm = dm_event("band5", event_id="Ev0950SOCKET")

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURE_KNOWLEDGE
-from tests.slack.fakes import BOT_TOKEN, SlackApiStandIn, Wire, dm_event
+from tests.slack.stand_ins.web_api import BOT_TOKEN, SlackApiStandIn
+from tests.slack.stand_ins.wire import Wire, dm_event
 from tests.slack.test_server import ROOT, post
 from tests.slack.test_server import server as real_server  # noqa: F401 - the real server process fixture
 
@@ -34,7 +35,7 @@ def test_http_finishes_a_reply_in_hand_before_it_exits(real_server):  # noqa: F8
 
 
 def test_socket_mode_finishes_a_reply_in_hand_before_it_exits(tmp_path):
-    from tests.slack.fakes import SocketModeStandIn
+    from tests.slack.stand_ins.socket_mode import SocketModeStandIn
 
     api = SlackApiStandIn()
     api.hang("chat.postMessage", HANG)
