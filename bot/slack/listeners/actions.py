@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import wording
@@ -21,7 +20,7 @@ from bot.conversation import NONE_OF_THESE, Answered, ButtonValue, unpack
 from bot.runtime import off_loop
 from bot.slack import blocks as render
 from bot.slack import ids
-from bot.slack.app import SlackContext, slack_error
+from bot.slack.app import SlackContext
 from bot.slack.listeners.common import (
     call_slack,
     clicked_by,
@@ -30,13 +29,11 @@ from bot.slack.listeners.common import (
     is_ephemeral,
     member,
     on_home,
+    post_shared,
     respond_ephemeral,
 )
 
 log = logging.getLogger(__name__)
-
-# Errors that mean "the bot cannot post in that conversation": tell the member rather than fail.
-CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "cannot_reply_to_message"}
 
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:
@@ -206,17 +203,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             if channel is None:
                 return
             message = render.reply_message(answered.reply, shared_by=clicked_by(body), feedback=False)
-            try:
-                await call_slack(
-                    ctx,
-                    "share an answer",
-                    lambda: client.chat_postMessage(channel=channel, **message, **render.NO_UNFURL),
-                )
-            except SlackApiError as exc:
-                error = slack_error(exc)
-                if error not in CANNOT_POST:
-                    raise
-                log.info("could not share an answer: %s", error)
+            if not await post_shared(ctx, client, channel, message, "share an answer"):
                 await respond_ephemeral(respond, render.notice_message(render.NOT_IN_CHANNEL))
 
     async def handle_set_nation(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:

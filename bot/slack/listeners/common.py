@@ -82,6 +82,27 @@ async def respond_ephemeral(respond: Any, message: dict[str, Any], *, delay: flo
     return False
 
 
+# Errors that mean "the bot cannot post in that conversation": tell the member rather than fail.
+CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "cannot_reply_to_message"}
+
+
+async def post_shared(ctx: SlackContext, client: Any, channel: str, message: dict[str, Any], what: str) -> bool:
+    """Post what a member chose to share in a channel; False (logged) when the bot cannot post there."""
+    try:
+        await call_slack(
+            ctx,
+            what,
+            lambda: client.chat_postMessage(channel=channel, **message, unfurl_links=False, unfurl_media=False),
+        )
+    except SlackApiError as exc:
+        error = slack_error(exc)
+        if error not in CANNOT_POST:
+            raise
+        log.info("could not %s: %s", what, error)
+        return False
+    return True
+
+
 def payload_text(value: Any, limit: int = 4000) -> str:
     return value[:limit] if isinstance(value, str) else ""
 

@@ -17,7 +17,6 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond, AsyncSay
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import wording
@@ -26,8 +25,7 @@ from bot.runtime import off_loop
 from bot.slack import blocks as render
 from bot.slack import ids
 from bot.slack import plan_blocks as plan_render
-from bot.slack.app import SlackContext, slack_error
-from bot.slack.listeners.actions import CANNOT_POST
+from bot.slack.app import SlackContext
 from bot.slack.listeners.common import (
     call_slack,
     clicked_by,
@@ -36,6 +34,7 @@ from bot.slack.listeners.common import (
     member,
     on_home,
     payload_text,
+    post_shared,
     without_mention,
 )
 from bot.slack.listeners.messages import is_channel_mention, is_human_dm
@@ -229,17 +228,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             if plan is None or channel is None or on_home(body):
                 return
             message = plan_render.plan_message(plan, interactive=False, shared_by=clicked_by(body))
-            try:
-                await call_slack(
-                    ctx,
-                    "share a plan",
-                    lambda: client.chat_postMessage(channel=channel, **message, **render.NO_UNFURL),
-                )
-            except SlackApiError as exc:
-                error = slack_error(exc)
-                if error not in CANNOT_POST:
-                    raise
-                log.info("could not share a plan: %s", error)
+            if not await post_shared(ctx, client, channel, message, "share a plan"):
                 await say_privately(body, respond, client, render.NOT_IN_CHANNEL)
 
     app.command(ids.COMMAND, matchers=[plan_command])(handle_plan_command)
