@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
-from bot.curators_log.recorder import NullRecorder
+from tests.slack.fakes import RecordingRecorder as SlackRecordingRecorder
 
 BOT_ID = "28:00000000-0000-0000-0000-0000000000b0"
 BOT_NAME = "physio-career"
@@ -114,31 +114,14 @@ class ConnectorStandIn:
             self.posted.clear()
 
 
-class RecordingRecorder(NullRecorder):
-    """Stands in for the database-backed recorder: remembers what it was told, hands out refs q1, q2, ...;
-    de-duplicates deliveries like NullRecorder (in memory)."""
+class RecordingRecorder(SlackRecordingRecorder):
+    """The Slack tests' recording double, also remembering the ledger keys it was asked to claim and giving a
+    fixed report."""
 
     def __init__(self, report: str = "Nothing to report yet.") -> None:
         super().__init__()
-        self.questions: list[tuple[str, str, str | None, str | None]] = []  # surface, text, entry, user
-        self.feedback: list[tuple[str | None, str, bool, str | None]] = []
-        self.choices: list[tuple[str | None, str, str | None]] = []
         self.claimed: list[str] = []
         self.report = report
-        self._lock = threading.Lock()
-
-    def record_question(self, surface, question, reply, *, user_id=None, nation=None, guard=None):
-        with self._lock:
-            self.questions.append((surface, question, reply.entry_id, user_id))
-            return f"q{len(self.questions)}"
-
-    def record_feedback(self, ref, entry_id, helpful, *, surface="button", user_id=None):
-        with self._lock:
-            self.feedback.append((ref, entry_id, helpful, user_id))
-
-    def record_choice(self, ref, entry_id, *, surface="button", user_id=None):
-        with self._lock:
-            self.choices.append((ref, entry_id, user_id))
 
     def claim_event(self, key: str) -> bool:
         with self._lock:
