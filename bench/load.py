@@ -5,6 +5,7 @@
     python bench/load.py --baseline 3536afc     # another commit as the baseline
     python bench/load.py --no-baseline          # the new server only
     python bench/load.py --smoke --no-baseline  # 3 s, 4 clients, new server only (what the test suite runs)
+    python bench/load.py --teams-clients 8      # more Teams clients beside the Slack ones (default 4; --no-teams)
 
 Two servers, one after the other, under the same load:
 
@@ -27,6 +28,15 @@ event_id and its own DM channel, so every DM can be checked for exactly one repl
 of the client's last slash-command answer (acknowledged, then answered at the click's own response_url).
 Every client's seeded sequence of questions (from tests/eval/tuning.yaml) is the same for both servers. Nothing
 leaves the machine; the processes and the worktree are removed at the end.
+
+Teams (on by default, `--teams`; the new server only, the baseline has no Teams): on the same server process,
+`--teams-clients` more clients (default 4, in the same client processes, beside the Slack clients, which stay the
+same for both servers) send Teams personal-chat message activities to POST /api/messages, each with a unique id,
+its own conversation and a serviceUrl pointing at a Bot Connector stand-in (this script with
+`--connector-stand-in`, in a process of its own) that counts the replies per activity
+(`POST /v3/conversations/{id}/activities/{replyToId}`). The server runs with
+CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED=true and TEAMS_ALLOW_ANY_SERVICE_URL=true, as in
+tests/teams. Teams gets its own row: requests/s, p50/p99 acknowledgement, errors, exactly one reply per activity.
 """
 
 from __future__ import annotations
@@ -39,6 +49,7 @@ import multiprocessing
 import os
 import queue
 import random
+import re
 import resource
 import secrets
 import shutil
@@ -53,7 +64,9 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
 
 from benchlib import ROOT, Goal, clean_floats, fmt, load_average, machine, machine_line, percentile_ms, table
 from benchlib import write_json as write_json_file
@@ -71,6 +84,14 @@ DEFAULT_BASELINE = "08334f3"
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 KINDS = ("command", "dm", "click")
+TEAMS_PATH = "/api/messages"
+TEAMS_ENV = {  # as tests/teams: no Bot Framework credentials, and replies may go to a loopback serviceUrl
+    "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED": "true",
+    "TEAMS_ALLOW_ANY_SERVICE_URL": "true",
+}
+TEAMS_BOT = {"id": "28:00000000-0000-0000-0000-0000000000b0", "name": "physio-career"}
+TEAMS_TENANT = "72f988bf-0000-0000-0000-000000000001"
+REPLY_PATH = re.compile(r"^/v3/conversations/(?P<conversation>.+?)/activities(?:/(?P<reply_to>[^/]+))?$")
 CLICKABLE = ("ask_question", "choose_question", "show_topic")  # answered in place: one response_url post each
 FALLBACK_QUESTIONS = [
     "how do I get from band 5 to band 6",
@@ -265,6 +286,94 @@ class StandIn:
         self.close()
 
 
+# --- the Bot Connector stand-in, in a process of its own --------------------------------------------------------
+def serve_connector() -> None:
+    """`load.py --connector-stand-in`: a Bot Connector stand-in on a free loopback port that prints its URL, counts
+    the message replies per activity replied to (the id at the end of the path), and serves its counts at
+    GET COUNTS_PATH; until stdin closes."""
+    replies: Counter = Counter()
+    other: Counter = Counter()
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self, body: dict) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            with lock:
+                self._answer({"replies": dict(replies), "other": dict(other)})
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                body = json.loads(raw) if raw else {}
+            except ValueError:
+                body = {}
+            match = REPLY_PATH.match(unquote(self.path.split("?", 1)[0]))
+            with lock:
+                if match and match.group("reply_to") and body.get("type") == "message":
+                    replies[match.group("reply_to")] += 1
+                else:
+                    other[f"{self.command} {body.get('type') or '?'}"] += 1
+                n = sum(replies.values()) + sum(other.values())
+            self._answer({"id": f"reply-{n}"})
+
+        do_PUT = do_POST  # noqa: N815
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 256
+
+    server = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
+    sys.stdin.read()  # until the bench closes our stdin (or ends us)
+    server.shutdown()
+
+
+class Connector(StandIn):
+    """`serve_connector` in its own process; its counts come over HTTP."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--connector-stand-in"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith("http://"):
+            self.close()
+            raise RuntimeError("the Bot Connector stand-in did not start")
+        self.service_url = self.url + "/"
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+
+class StandInless:
+    """No connector (the baseline, or --no-teams)."""
+
+    service_url = ""
+
+    def __enter__(self) -> StandInless:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 # --- clients ----------------------------------------------------------------------------------------------
 @dataclass
 class Mix:
@@ -282,11 +391,17 @@ class ClientLog:
     started: float = 0.0  # wall clock (time.time), comparable across processes
     ended: float = 0.0
     cpu_s: float = 0.0  # the client process's CPU during the load
+    teams_latencies: list[float] = field(default_factory=list)
+    teams_errors: Counter = field(default_factory=Counter)
+    teams_ids: list[str] = field(default_factory=list)  # activities the server acknowledged
 
     def merge(self, other: ClientLog) -> None:
         for kind in KINDS:
             self.latencies[kind].extend(other.latencies[kind])
         self.errors.update(other.errors)
+        self.teams_latencies.extend(other.teams_latencies)
+        self.teams_errors.update(other.teams_errors)
+        self.teams_ids.extend(other.teams_ids)
         self.dm_channels.extend(other.dm_channels)
         self.click_hooks.extend(other.click_hooks)
         self.empty_answers += other.empty_answers
@@ -316,6 +431,59 @@ class Job:
     duration: float
     mix: Mix
     seed: int
+    clients: int = 0  # Slack clients: 0 .. clients-1; Teams clients after them
+    teams_clients: int = 0
+    service_url: str = ""  # the Bot Connector stand-in's
+
+
+def teams_activity(question: str, n: int, user: int, service_url: str) -> dict:
+    """A Teams personal-chat message to the bot, as the Bot Connector posts it (cf. tests/teams/fakes.personal),
+    with a unique id and conversation."""
+    return {
+        "type": "message",
+        "id": f"bench-{n}",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "channelId": "msteams",
+        "serviceUrl": service_url,
+        "from": {"id": f"29:1bench-member-{user}", "name": "Bench Member", "aadObjectId": f"6f0c0000-{user:032d}"},
+        "recipient": dict(TEAMS_BOT),
+        "conversation": {"tenantId": TEAMS_TENANT, "id": f"a:1bench-{n}", "conversationType": "personal"},
+        "channelData": {"tenant": {"id": TEAMS_TENANT}},
+        "locale": "en-GB",
+        "text": question,
+        "textFormat": "plain",
+    }
+
+
+def teams_client(
+    i: int, job: Job, deadline: float, log: ClientLog, numbers: Iterator[int], lock: threading.Lock
+) -> None:
+    """Teams client `i`: one keep-alive connection, personal-chat messages back to back until `deadline`."""
+    rng = random.Random(job.seed * 1000 + i)
+    conn = http.client.HTTPConnection("127.0.0.1", job.port, timeout=10)
+    headers = {"Content-Type": "application/json"}
+    while time.perf_counter() < deadline:
+        with lock:
+            n = next(numbers)
+        activity = teams_activity(rng.choice(job.questions), n, rng.randrange(500), job.service_url)
+        body = json.dumps(activity).encode()
+        t0 = time.perf_counter()
+        try:
+            conn.request("POST", TEAMS_PATH, body=body, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+        except (OSError, http.client.HTTPException) as exc:
+            log.teams_errors[type(exc).__name__] += 1
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", job.port, timeout=10)
+            continue
+        elapsed = time.perf_counter() - t0
+        if resp.status not in (200, 201, 202):
+            log.teams_errors[f"HTTP {resp.status}"] += 1
+            continue
+        log.teams_latencies.append(elapsed)
+        log.teams_ids.append(activity["id"])
+    conn.close()
 
 
 def client(i: int, job: Job, deadline: float, log: ClientLog, numbers: Iterator[int], lock: threading.Lock) -> None:
@@ -390,7 +558,11 @@ def client_process(index: int, clients: Sequence[int], job: Job, ready, go, resu
     cpu_before, started = own_cpu(), time.time()
     deadline = time.perf_counter() + job.duration
     threads = [
-        threading.Thread(target=client, args=(i, job, deadline, log, numbers, lock), daemon=True)
+        threading.Thread(
+            target=teams_client if i >= job.clients else client,
+            args=(i, job, deadline, log, numbers, lock),
+            daemon=True,
+        )
         for i, log in zip(clients, logs, strict=True)
     ]
     for t in threads:
@@ -409,7 +581,7 @@ def run_clients(job: Job, clients: int, processes: int) -> ClientLog:
     interpreter); their logs merged."""
     ctx = multiprocessing.get_context("spawn")
     ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-    groups = [list(range(clients))[p::processes] for p in range(processes)]
+    groups = [list(range(clients + job.teams_clients))[p::processes] for p in range(processes)]
     procs = [
         ctx.Process(target=client_process, args=(p, group, job, ready, go, results), daemon=True)
         for p, group in enumerate(groups)
@@ -483,7 +655,8 @@ def run_target(target: Target, args, questions: Sequence[str]) -> dict:
     secret = secrets.token_hex(16)
     tmp = Path(tempfile.mkdtemp(prefix=f"physio-bench-load-{target.name}-"))
     result: dict = {"server": target.label, "knowledge": target.knowledge}
-    with StandIn() as slack:
+    teams = bool(args.teams and args.teams_clients and target.name == "new")  # the baseline has no Teams
+    with StandIn() as slack, Connector() if teams else StandInless() as connector:
         port = free_port()
         dropped = {"DATABASE_URL", "PORT", "KNOWLEDGE_DIR", "PYTHONPATH", "WEB_CONCURRENCY", "THREADS", "LOG_LEVEL"}
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_")) and k not in dropped}
@@ -495,6 +668,8 @@ def run_target(target: Target, args, questions: Sequence[str]) -> dict:
             LOG_LEVEL=args.log_level,
             **target.env,
         )
+        if teams:
+            env.update(TEAMS_ENV)
         if args.server_workers:
             env["WEB_CONCURRENCY"] = str(args.server_workers)
         if args.server_threads:
@@ -523,6 +698,9 @@ def run_target(target: Target, args, questions: Sequence[str]) -> dict:
                 args.duration,
                 Mix(args.dm_share, args.click_share),
                 args.seed,
+                clients=args.clients,
+                teams_clients=args.teams_clients if teams else 0,
+                service_url=connector.service_url if teams else "",
             )
             server_before, stand_in_before = tree_cpu(proc.pid), tree_cpu(slack.proc.pid)
             log = run_clients(job, args.clients, args.client_processes)
@@ -541,11 +719,15 @@ def run_target(target: Target, args, questions: Sequence[str]) -> dict:
                 waiting = sum(1 for c in log.dm_channels if not seen["posts"].get(c)) + sum(
                     1 for h in log.click_hooks if not seen["hooks"].get(h)
                 )
+                if teams:
+                    answered = connector.counts()["replies"]
+                    waiting += sum(1 for a in log.teams_ids if not answered.get(a))
                 if not waiting or time.perf_counter() - settle_start > args.settle:
                     break
                 time.sleep(0.2)
             time.sleep(min(0.5, args.settle))  # a last moment for duplicates to show up
             seen = slack.counts()
+            teams_seen = connector.counts() if teams else {"replies": {}, "other": {}}
             settle_s = time.perf_counter() - settle_start
         except (RuntimeError, OSError, ValueError, queue.Empty) as exc:
             failure = exc
@@ -603,9 +785,38 @@ def run_target(target: Target, args, questions: Sequence[str]) -> dict:
         client_cpu_s=log.cpu_s,
         stand_in_cpu_s=stand_in_cpu,
         server_load_cpu_s=load_cpu,
-        server_cpu_ms_per_request=1000.0 * load_cpu / len(every) if load_cpu is not None and every else None,
+        server_cpu_ms_per_request=(  # Slack's and Teams' requests: the server serves both
+            1000.0 * load_cpu / (len(every) + len(log.teams_latencies)) if load_cpu is not None and every else None
+        ),
     )
-    if result["errors"] or result["dms_without_reply"] or result["dms_with_several_replies"]:
+    if teams:
+        tl, replied = log.teams_latencies, Counter(teams_seen["replies"])
+        per_activity = Counter(replied.get(a, 0) for a in log.teams_ids)
+        acknowledged = set(log.teams_ids)
+        result["teams"] = {
+            "clients": args.teams_clients,
+            "requests": len(tl),
+            "rps": len(tl) / elapsed if elapsed else 0.0,
+            "p50_ms": percentile_ms(tl, 50),
+            "p99_ms": percentile_ms(tl, 99),
+            "max_ms": 1000.0 * max(tl) if tl else None,
+            "errors": sum(log.teams_errors.values()),
+            "error_kinds": dict(log.teams_errors),
+            "activities_acknowledged": len(log.teams_ids),
+            "with_one_reply": per_activity.get(1, 0),
+            "without_reply": per_activity.get(0, 0),
+            "with_several_replies": sum(v for k, v in per_activity.items() if k > 1),
+            "replies_to_unknown_activities": sum(n for a, n in replied.items() if a not in acknowledged),
+            "other_connector_calls": teams_seen["other"],
+        }
+    t = result.get("teams") or {}
+    if (
+        result["errors"]
+        or result["dms_without_reply"]
+        or result["dms_with_several_replies"]
+        or t.get("errors")
+        or (t and t["with_one_reply"] != t["activities_acknowledged"])
+    ):
         result["server_log_tail"] = "\n".join(server_log.splitlines()[-15:])
     return result
 
@@ -619,13 +830,26 @@ LABELS = {
 
 
 def report(r: dict) -> str:
-    rows = [["all requests", fmt(r["requests"]), fmt(r["rps"], 0), fmt(r["p50_ms"], 1), fmt(r["p99_ms"], 1)]]
+    everything = "all Slack requests" if r.get("teams") else "all requests"
+    rows = [[everything, fmt(r["requests"]), fmt(r["rps"], 0), fmt(r["p50_ms"], 1), fmt(r["p99_ms"], 1)]]
     rows[0].append(fmt(r["max_ms"], 1))
     for kind in KINDS:
         k = r["by_kind"][kind]
         per_s = k["n"] / r["elapsed_s"] if r["elapsed_s"] else 0
         rows.append(
             [LABELS[kind], fmt(k["n"]), fmt(per_s, 0), fmt(k["p50_ms"], 1), fmt(k["p99_ms"], 1), fmt(k["max_ms"], 1)]
+        )
+    t = r.get("teams")
+    if t:
+        rows.append(
+            [
+                f"Teams personal messages ({t['clients']} more clients; ack; reply posted)",
+                fmt(t["requests"]),
+                fmt(t["rps"], 0),
+                fmt(t["p50_ms"], 1),
+                fmt(t["p99_ms"], 1),
+                fmt(t["max_ms"], 1),
+            ]
         )
     head = table(
         ["traffic", "requests", "req/s", "p50 ack ms", "p99 ack ms", "max ms"],
@@ -649,6 +873,19 @@ def report(r: dict) -> str:
         ["replies to channels we never wrote from", fmt(r["posts_to_unknown_channels"])],
         ["clicks acknowledged / exactly one reply", f"{r['clicks_acknowledged']:,} / {r['clicks_with_one_reply']:,}"],
         ["messages Slack would reject (Block Kit limits)", rejected],
+        *(
+            [
+                [
+                    "Teams: errors / activities acknowledged / exactly one reply / none / several",
+                    f"{t['errors']:,}{'  ' + str(t['error_kinds']) if t['errors'] else ''} / "
+                    f"{t['activities_acknowledged']:,} / {t['with_one_reply']:,} / {t['without_reply']:,} / "
+                    f"{t['with_several_replies']:,}",
+                ],
+                ["Teams: replies to activities we never sent", fmt(t["replies_to_unknown_activities"])],
+            ]
+            if t
+            else []
+        ),
         ["Web API calls seen by the stand-in", ", ".join(f"{k} {v:,}" for k, v in sorted(r["web_api_calls"].items()))],
         ["server start-up (spawn to healthy)", f"{r['startup_s']:.2f} s"],
         [
@@ -775,6 +1012,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--server-threads", type=int, default=None, help="THREADS for the baseline (its default: 8)")
     p.add_argument("--startup-timeout", type=float, default=60.0, help="seconds to wait for /healthz")
     p.add_argument("--log-level", default="WARNING", help="the servers' LOG_LEVEL (default WARNING)")
+    p.add_argument(
+        "--teams",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also send Teams personal-chat activities to the new server (default: on)",
+    )
+    p.add_argument("--teams-clients", type=int, default=None, help="Teams clients beside the Slack ones (default 4)")
+    p.add_argument("--connector-stand-in", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="FILE", help="also write the numbers to FILE")
     return p
@@ -782,6 +1027,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.connector_stand_in:
+        serve_connector()
+        return 0
+    args.teams_clients = args.teams_clients if args.teams_clients is not None else (2 if args.smoke else 4)
+    if args.teams and not 0 <= args.teams_clients <= 512:
+        print("load.py: --teams-clients must be 0-512", file=sys.stderr)
+        return 2
     args.duration = args.duration if args.duration is not None else (3.0 if args.smoke else 30.0)
     args.clients = args.clients or (4 if args.smoke else 16)
     args.client_processes = min(args.client_processes or (2 if args.smoke else 4), args.clients)
@@ -798,6 +1050,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Load: {args.clients} clients x {args.duration:g} s per server; {args.dm_share:.0%} DMs, "
         f"{args.click_share:.0%} clicks (when the client has an answer to click on), the rest slash commands; "
         f"{len(questions)} questions, seed {args.seed}, the same sequence for each server"
+        + (
+            f"; and {args.teams_clients} Teams clients (personal-chat messages) on the new server only"
+            if args.teams and args.teams_clients
+            else ""
+        )
     )
     results: dict[str, dict] = {}
     try:
@@ -837,6 +1094,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "clients": args.clients,
         "duration_s": args.duration,
         "mix": {"dm": args.dm_share, "click": args.click_share},
+        "teams_clients": args.teams_clients if args.teams else 0,
         "servers": results,
         "ratio": ratio,
         "goals": {name: [g.as_json() for g in goals(r)] for name, r in results.items()},

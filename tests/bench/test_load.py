@@ -16,7 +16,7 @@ from tests.slack.stand_ins.web_api import SlackApiStandIn
 
 
 @pytest.mark.slow
-def test_smoke_run_against_the_new_server_has_no_errors_and_one_reply_per_dm(bench):
+def test_smoke_run_against_the_new_server_has_no_errors_and_one_reply_per_dm_and_teams_activity(bench):
     out, data = bench("load.py", "--smoke", "--no-baseline", "--duration", "2", "--settle", "5", timeout=180)
 
     assert "new (aiohttp worker)" in out and "Goals (issue 9)" in out
@@ -33,6 +33,11 @@ def test_smoke_run_against_the_new_server_has_no_errors_and_one_reply_per_dm(ben
     assert r["replies_slack_would_reject"] == 0, r["reject_examples"]
     assert r["web_api_calls"]["auth.test"] >= 1
     assert r["web_api_calls"]["chat.postMessage"] == r["dms_acknowledged"]
+    t = r["teams"]  # Teams personal-chat messages on the same server, replies counted at the connector stand-in
+    assert t["errors"] == 0, t["error_kinds"]
+    assert t["activities_acknowledged"] == t["requests"] > 0 and 0 < t["p50_ms"] <= t["p99_ms"]
+    assert t["with_one_reply"] == t["activities_acknowledged"]
+    assert t["without_reply"] == t["with_several_replies"] == t["replies_to_unknown_activities"] == 0
 
 
 def post(url: str, path: str, body: dict) -> dict:
