@@ -24,6 +24,9 @@ from bot.brain.markdown import Document, Span, rendered_blocks, to_plain
 from bot.brain.nations import LABELS
 from bot.brain.reply import CLARIFY, HELP, Reply, Suggestion, TopicSummary
 from bot.conversation import pack
+from bot.conversation.planner import INTRO as PLAN_INTRO
+from bot.conversation.planner import START_LABEL as PLAN_START_LABEL
+from bot.conversation.planner import Choice, Plan, PlanNotice, PlanQuestion, PlanStep, Turn
 from bot.teams import ids
 
 CARD_VERSION = "1.5"
@@ -59,6 +62,9 @@ REPORT_PERSONAL_ONLY = (
     "would see it. Open a chat with me and type **report**."
 )
 ANSWERED_BELOW = "Answered below."
+NOT_WHAT_I_ASKED_LABEL = "Not what I asked"
+PLAN_STOP_LABEL = "Stop"
+PLAN_START_VALUE = "{}"  # the planner's codec for "no answers yet"
 
 Card = dict[str, Any]
 Element = dict[str, Any]
@@ -240,12 +246,15 @@ def _feedback(reply: Reply, ref: str | None, thanks: bool | None) -> list[Elemen
     if thanks is not None:
         return [_text("✅ " + (wording.THANKS_UP if thanks else wording.THANKS_DOWN), spacing="Medium")]
     value = pack(entry=reply.entry_id, ref=ref, nation=reply.nation)
-    return _action_sets(
-        [
-            _execute("👍 Helpful", ids.VERB_HELPFUL, value),
-            _execute("👎 Not helpful", ids.VERB_NOT_HELPFUL, value),
-        ]
-    )
+    flag = pack(entry=reply.entry_id, ref=ref, others=reply.alternatives)
+    buttons = [
+        _execute("👍 Helpful", ids.VERB_HELPFUL, value),
+        _execute("👎 Not helpful", ids.VERB_NOT_HELPFUL, value),
+        _submit(NOT_WHAT_I_ASKED_LABEL, ids.VERB_NOT_WHAT_I_ASKED, flag),
+    ]
+    if reply.reviewed is not None:  # a career answer (kind answer or bot): the planner is one click away
+        buttons.append(_submit(PLAN_START_LABEL, ids.VERB_PLAN_START, PLAN_START_VALUE))
+    return _action_sets(buttons)
 
 
 def _shortcut_lines(topics: Sequence[TopicSummary]) -> str:
@@ -345,6 +354,82 @@ def topic_card(topic: TopicSummary, notices: Sequence[Document] = (), *, ref: st
         body.append(_text("Shortcuts: " + ", ".join(f"**{s}**" for s in topic.shortcuts), isSubtle=True))
     fallback = topic.title + "\n\n" + "\n".join(f"- {s.label}" for s in topic.suggestions)
     return card(body, fallback)
+
+
+# --- the career planner ---------------------------------------------------------------------------------
+def _plan_choices(choices: Sequence[Choice]) -> list[tuple[str, str, str]]:
+    return [(c.label, ids.VERB_PLAN_ANSWER, c.value) for c in choices]
+
+
+def _inline(doc: Document) -> str:
+    """A short document on one line (its paragraphs joined), as Markdown."""
+    return " ".join(markdown_lines(doc))
+
+
+def plan_question_card(turn: PlanQuestion) -> Card:
+    """One planner question: an action per answer, then "Change ..." for the answers given so far, and Stop."""
+    progress = f"Question {turn.number} of {turn.total}"
+    if turn.summary:
+        progress += " · So far: " + ", ".join(turn.summary)
+    body: list[Element] = [_title(PLAN_START_LABEL)]
+    if turn.question.key == "band" and turn.answers.goal is None:  # the start (a saved nation may be filled in)
+        body.append(_text(PLAN_INTRO))
+    body.append(_text(progress, isSubtle=True, size="Small"))
+    body.append(_text(turn.question.prompt, weight="Bolder", spacing="Medium"))
+    body += _choices(_plan_choices(turn.options))
+    controls = [_submit(c.label, ids.VERB_PLAN_ANSWER, c.value) for c in turn.changes]
+    controls.append(_submit(PLAN_STOP_LABEL, ids.VERB_PLAN_STOP, PLAN_START_VALUE))
+    body += [{**s, "spacing": "Medium"} for s in _action_sets(controls)]
+    listing = "\n".join(f"- {c.label}" for c in turn.options)
+    return card(body, f"{PLAN_START_LABEL}: {turn.question.prompt}\n\n{progress}\n\n{listing}")
+
+
+def _plan_step(step: PlanStep) -> Element:
+    items: list[Element] = [_text(f"{step.number}. {step.title}", weight="Bolder"), *_body(step.why)]
+    facts: list[tuple[str, Document]] = [("How long", step.how_long)]
+    if step.cost_or_pay is not None:
+        facts.append(("Cost or pay", step.cost_or_pay))
+    facts.append((LABELS[step.nation], step.nation_note))
+    if step.honest_limit is not None:
+        facts.append(("Depends on where you work", step.honest_limit))
+    lines = [f"- **{name}:** {_inline(doc)}" for name, doc in facts if doc.blocks]
+    if lines:
+        items.append(_text("\n".join(lines)))
+    if step.stale:
+        items.append(_text("⏳ The figures in this step are due for review: check the official page.", color="Warning"))
+    links = "\n".join(f"- [{clip(link.title, 200).replace(']', ')')}]({_url(link.url)})" for link in step.links)
+    items.append(_text(links))
+    return {"type": "Container", "spacing": "Large", "separator": True, "items": items}
+
+
+def plan_card(plan: Plan) -> Card:
+    """The plan: who it is for, its steps (why, how long, cost or pay, the nation's note, the honest limit, the
+    official links), the footer, and "Change ..." to redo an answer."""
+    body: list[Element] = [_title(plan.title)]
+    if plan.summary:
+        body.append(_text("For: " + ", ".join(plan.summary), isSubtle=True, size="Small"))
+    if plan.assumed_note is not None:
+        body.append(_text(_inline(plan.assumed_note)))
+    body += [_plan_step(step) for step in plan.steps]
+    body.append(_text(_inline(plan.footer), isSubtle=True, size="Small", spacing="Large"))
+    changes = [_submit(c.label, ids.VERB_PLAN_ANSWER, c.value) for c in plan.changes]
+    body += _action_sets(changes)
+    listing = "\n".join(f"{s.number}. {s.title}: {s.link.url}" for s in plan.steps)
+    return card(body, f"{plan.title}\n\n{listing}\n\n{to_plain(plan.footer)}")
+
+
+def plan_notice_card(notice: PlanNotice) -> Card:
+    body = [_title(notice.title), *_body(notice.body)]
+    return card(body, f"{notice.title}\n\n{to_plain(notice.body)}")
+
+
+def plan_turn_card(turn: Turn) -> Card:
+    """Whatever the planner said, as a card."""
+    if isinstance(turn, PlanQuestion):
+        return plan_question_card(turn)
+    if isinstance(turn, Plan):
+        return plan_card(turn)
+    return plan_notice_card(turn)
 
 
 def notice_card(text: str) -> Card:

@@ -15,6 +15,11 @@ render its `Reply` as an Adaptive Card (`bot.teams.cards`).
 - Teams sends an activity again when it saw no answer within about 15 s: each message is claimed once in the
   curators' log's event ledger (shared by every process), so a resent copy gets no second reply. A resent
   invoke still gets its response (the HTTP body is the answer), but its feedback is stored once.
+- The career planner: `plan` in a personal chat (or @mention + plan elsewhere), or "Plan my next step" under a
+  career answer, gets its first question as a card; each answer (an `Action.Submit` carrying the answers so far,
+  checked by the planner's codec) gets the next question or the plan as a new card. Nothing about the answers
+  is stored or logged: only the planner's own count of a finished plan (its pathway and nation).
+- "Not what I asked" records a flag for the curators and shows the next best entries as a did-you-mean card.
 
 Routes use the SDK's `AgentApplication` selectors. Each matches kinds of activity no other one does, except the
 catch-all for quiet activity types, which also matches `membersAdded` and is ranked last, so the SDK's order of
@@ -43,6 +48,8 @@ from microsoft_agents.hosting.core import (
 from bot import wording
 from bot.brain.reply import HELP, Reply
 from bot.conversation import NONE_OF_THESE, Answered, Assistant, ButtonValue, Member, Surface, unpack
+from bot.conversation.planner import Planner, is_plan_request
+from bot.conversation.planner import unpack as unpack_plan
 from bot.runtime import InFlight, off_loop
 from bot.teams import cards, ids
 from bot.teams.markup import to_plain
@@ -151,6 +158,7 @@ def create_agent(connections: Connections, ctx: TeamsContext) -> AgentApplicatio
 
 def register(app: AgentApplication[TurnState], ctx: TeamsContext) -> None:
     assistant = ctx.assistant
+    planner = Planner(assistant)
 
     async def claim(activity: Activity) -> bool:
         """True for the first delivery of `activity` (fails open: a rare duplicate beats no answer)."""
@@ -193,6 +201,11 @@ def register(app: AgentApplication[TurnState], ctx: TeamsContext) -> None:
             answered = await off_loop(assistant.open_entry, entry, SURFACE, who, nation=value.nation)
         elif verb == ids.VERB_CHOOSE and entry:
             answered = await off_loop(assistant.choose, value.ref, entry, SURFACE, who)
+        elif verb == ids.VERB_NOT_WHAT_I_ASKED and entry:
+            missed = await off_loop(assistant.not_what_i_asked, value.ref, entry, value.others, who)
+            if missed is None:
+                return cards.notice_card(wording.BAD_BUTTON)
+            return cards.reply_card(missed, ref=value.ref)
         else:
             return cards.notice_card(wording.BAD_BUTTON)
         if answered is None:
@@ -214,10 +227,26 @@ def register(app: AgentApplication[TurnState], ctx: TeamsContext) -> None:
             return None
         return assistant.answerer.entry_reply(entry, today=assistant.today(), nation=nation)
 
+    async def plan_click(verb: str, raw: Any, who: Member) -> cards.Card:
+        """A planner action: the answers it carries are checked by the planner's codec (forged: a polite reply,
+        nothing stored), and never logged."""
+        answers = unpack_plan(raw)
+        if answers is None:
+            log.info("ignored a Teams plan click with data we did not write")
+            return cards.notice_card(wording.BAD_BUTTON)
+        if verb == ids.VERB_PLAN_START:
+            return cards.plan_turn_card(await off_loop(planner.start, who))
+        if verb == ids.VERB_PLAN_STOP:
+            return cards.plan_turn_card(planner.stop())
+        return cards.plan_turn_card(await off_loop(planner.resume, answers))
+
     async def on_submit(context: TurnContext, data: Any) -> None:
         """An Action.Submit (a message with the action's data as its value): the answer as a new card."""
         who = member(context.activity)
         click = _click(data)
+        if click is not None and click[0] in ids.PLAN_VERBS:
+            await send_card(ctx, context, await plan_click(click[0], click[1], who))
+            return
         value = unpack(click[1], assistant.kb) if click else None
         if click is None or value is None:
             log.info("ignored a Teams click with data we did not write")
@@ -239,7 +268,8 @@ def register(app: AgentApplication[TurnState], ctx: TeamsContext) -> None:
         action: dict[str, Any] = raw["action"] if isinstance(raw.get("action"), dict) else {}
         data: dict[str, Any] = action["data"] if isinstance(action.get("data"), dict) else {}
         verb = action.get("verb")
-        value = unpack(data.get(ids.VALUE_KEY), assistant.kb) if verb in ids.VERBS else None
+        navigable = verb in ids.VERBS and verb not in ids.PLAN_VERBS  # planner actions are Action.Submit only
+        value = unpack(data.get(ids.VALUE_KEY), assistant.kb) if navigable else None
         if value is None:
             log.info("ignored a Teams card action with data we did not write")
             await send_invoke_response(context, cards.invoke_message(wording.BAD_BUTTON))
@@ -270,6 +300,10 @@ def register(app: AgentApplication[TurnState], ctx: TeamsContext) -> None:
         text = to_plain(activity.text)
         if text.lower() == REPORT_WORD:
             await send_card(ctx, context, await off_loop(report_for, ctx, activity))
+            return
+        if is_plan_request(text):
+            turn = await off_loop(planner.start, member(activity))
+            await send_card(ctx, context, cards.plan_turn_card(turn))
             return
         answered = await off_loop(assistant.ask, text, SURFACE, member(activity))
         reply = answered.reply

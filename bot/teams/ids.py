@@ -4,7 +4,11 @@ A card action's data is `{"verb": VERB, "v": pack(...)}` (`bot.conversation.pack
 click does, `v` which entry, question, topic or nation it is about, checked by `unpack` when it comes back.
 Navigation (a related question, a "did you mean" choice, a topic, another nation) is an `Action.Submit`, which
 Teams delivers as a message; 👍/👎 are `Action.Execute` (an `adaptiveCard/action` invoke), so the answer card can
-be refreshed in place with a thank-you.
+be refreshed in place with a thank-you. "Not what I asked" is an `Action.Submit` too: the did-you-mean it opens
+is a new card.
+
+The career planner's actions (`PLAN_VERBS`) are `Action.Submit`s whose `v` is the planner's own codec
+(`bot.conversation.planner.pack`: the answers so far), checked by `bot.conversation.planner.unpack`.
 """
 
 from __future__ import annotations
@@ -18,7 +22,24 @@ VERB_TOPIC = "topic"  # a topic area: lists its questions
 VERB_NATION = "nation"  # the same answer for another UK nation
 VERB_HELPFUL = "helpful"  # 👍
 VERB_NOT_HELPFUL = "not_helpful"  # 👎
-VERBS = frozenset({VERB_ASK, VERB_CHOOSE, VERB_NONE, VERB_TOPIC, VERB_NATION, VERB_HELPFUL, VERB_NOT_HELPFUL})
+VERB_NOT_WHAT_I_ASKED = "not_what_i_asked"  # beside 👍/👎: records a flag and offers the next best entries
+VERB_PLAN_START = "plan_start"  # "Plan my next step": the planner's first question
+VERB_PLAN_ANSWER = "plan_answer"  # an answer or a "Change ...": the next question, or the plan
+VERB_PLAN_STOP = "plan_stop"  # Stop: the plan is dropped
+PLAN_VERBS = frozenset({VERB_PLAN_START, VERB_PLAN_ANSWER, VERB_PLAN_STOP})
+VERBS = frozenset(
+    {
+        VERB_ASK,
+        VERB_CHOOSE,
+        VERB_NONE,
+        VERB_TOPIC,
+        VERB_NATION,
+        VERB_HELPFUL,
+        VERB_NOT_HELPFUL,
+        VERB_NOT_WHAT_I_ASKED,
+        *PLAN_VERBS,
+    }
+)
 FEEDBACK_VERBS = {VERB_HELPFUL: True, VERB_NOT_HELPFUL: False}
 VERB_KEY = "verb"
 VALUE_KEY = "v"
