@@ -246,20 +246,20 @@ class StandIn:
     """`tests/slack/stand_ins/web_api.py` in its own process (so it does not share the load clients' interpreter
     lock), checking every message against Slack's Block Kit limits; its counts come over HTTP."""
 
+    COMMAND = ["-m", "tests.slack.stand_ins.web_api", "--check"]
+    WHAT = "the Web API stand-in"
+
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.slack.stand_ins.web_api", "--check"],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+            [sys.executable, *self.COMMAND], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
         assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
+        self.url = self.proc.stdout.readline().strip()  # the process prints its address when it is ready
         if not self.url.startswith("http://"):
             self.close()
-            raise RuntimeError("the Web API stand-in did not start")
+            raise RuntimeError(f"{self.WHAT} did not start")
         self.api_url = self.url + "/api/"
+        self.service_url = self.url + "/"
         self.port = int(self.url.rsplit(":", 1)[1])
 
     def counts(self) -> dict:
@@ -345,21 +345,8 @@ def serve_connector() -> None:
 class Connector(StandIn):
     """`serve_connector` in its own process; its counts come over HTTP."""
 
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--connector-stand-in"],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
-        if not self.url.startswith("http://"):
-            self.close()
-            raise RuntimeError("the Bot Connector stand-in did not start")
-        self.service_url = self.url + "/"
-        self.port = int(self.url.rsplit(":", 1)[1])
+    COMMAND = [str(Path(__file__).resolve()), "--connector-stand-in"]
+    WHAT = "the Bot Connector stand-in"
 
 
 class StandInless:

@@ -63,18 +63,23 @@ def pack(
     return value[:MAX_VALUE]
 
 
+def decode(value: object, limit: int = MAX_VALUE) -> dict | None:
+    """A button value as a dict (a channel may hand it over parsed), or None if it is not a bounded JSON object."""
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, str) or not value or len(value) > limit:
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def unpack(value: object, kb: KnowledgeBase) -> ButtonValue | None:
     """The button's fields if every one is valid for `kb`, else None (a forged, tampered or stale button)."""
-    if isinstance(value, dict):
-        data = value
-    else:
-        if not isinstance(value, str) or not value or len(value) > MAX_VALUE:
-            return None
-        try:
-            data = json.loads(value)
-        except ValueError:
-            return None
-    if not isinstance(data, dict) or not data or set(data) - {"e", "r", "t", "n", "o", "q", "a"}:
+    data = decode(value)
+    if data is None or not data or set(data) - {"e", "r", "t", "n", "o", "q", "a"}:
         return None
     if not all(isinstance(v, str) for v in data.values()):
         return None

@@ -40,6 +40,7 @@ from bot.brain.pathways import (
 )
 from bot.brain.reply import Reply
 from bot.brain.text import normalise
+from bot.conversation.buttons import decode
 
 if TYPE_CHECKING:
     from bot.conversation.core import Assistant, Member
@@ -170,16 +171,8 @@ def pack(answers: Answers) -> str:
 
 def unpack(value: object) -> Answers | None:
     """The answers a button carried, if every field is one `pack` could have written; otherwise None."""
-    if isinstance(value, dict):
-        data = value
-    else:
-        if not isinstance(value, str) or not value or len(value) > MAX_VALUE:
-            return None
-        try:
-            data = json.loads(value)
-        except ValueError:
-            return None
-    if not isinstance(data, dict) or set(data) - set(_LONG):
+    data = decode(value, MAX_VALUE)
+    if data is None or set(data) - set(_LONG):
         return None
     fields: dict[str, str] = {}
     for short, raw in data.items():
