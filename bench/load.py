@@ -17,8 +17,9 @@ Two servers, one after the other, under the same Slack load; then the new server
   `PYTHONPATH` and the working folder set to the worktree, and removed afterwards.
 
 Each server gets its own Web API stand-in (`tests/slack/stand_ins/web_api.py`, in a process of its own on a free
-loopback port: `auth.test` answers as our bot, `chat.postMessage` is counted per channel, response URLs per path,
-and every message is checked against Slack's Block Kit limits), a random SLACK_SIGNING_SECRET,
+loopback port, speaking HTTP/1.1 with keep-alive as Slack does, so a client that keeps its connections can reuse
+them: `auth.test` answers as our bot, `chat.postMessage` is counted per channel, response URLs per path, and every
+message is checked against Slack's Block Kit limits), a random SLACK_SIGNING_SECRET,
 SLACK_BOT_TOKEN=xoxb-bench and a throw-away SQLite DATABASE_URL. Each answers from its own `knowledge/`: neither
 can load the other's format, and the baseline cannot load the fixture knowledge base in tests/data either.
 
@@ -257,7 +258,7 @@ class StandIn:
     """`tests/slack/stand_ins/web_api.py` in its own process (so it does not share the load clients' interpreter
     lock), checking every message against Slack's Block Kit limits; its counts come over HTTP."""
 
-    COMMAND = ["-m", "tests.slack.stand_ins.web_api", "--check"]
+    COMMAND = ["-m", "tests.slack.stand_ins.web_api", "--check", "--keep-alive"]
     WHAT = "the Web API stand-in"
 
     def __init__(self) -> None:
