@@ -5,18 +5,21 @@
     python bench/load.py --baseline 3536afc     # another commit as the baseline
     python bench/load.py --no-baseline          # the new server only
     python bench/load.py --smoke --no-baseline  # 3 s, 4 clients, new server only (what the test suite runs)
-    python bench/load.py --teams-clients 8      # more Teams clients beside the Slack ones (default 4; --no-teams)
+    python bench/load.py --teams-clients 8      # 8 clients in the Teams phase (default 4; --no-teams skips it)
 
-Two servers, one after the other, under the same load:
+Two servers, one after the other, under the same Slack load; then the new server alone under Teams load:
 
-- **new**: this tree's `physio-career serve --http` (one aiohttp application under gunicorn's aiohttp worker).
+- **new**: this tree's `physio-career serve --http` (one aiohttp application under gunicorn's aiohttp worker), run
+  as `python -m bot.cli serve --http` with `PYTHONPATH` set to this tree (not the venv's `physio-career` script,
+  which imports `bot` from wherever the venv's editable install points, another checkout for a git worktree).
 - **baseline** (default `08334f3`, the threaded gunicorn WSGI server with sync Bolt): checked out as a detached
   git worktree in a temporary folder, run with this venv's python as `python -m bot.cli serve --http` with
   `PYTHONPATH` and the working folder set to the worktree, and removed afterwards.
 
 Each server gets its own Web API stand-in (`tests/slack/stand_ins/web_api.py`, in a process of its own on a free
-loopback port: `auth.test` answers as our bot, `chat.postMessage` is counted per channel, response URLs per path,
-and every message is checked against Slack's Block Kit limits), a random SLACK_SIGNING_SECRET,
+loopback port, speaking HTTP/1.1 with keep-alive as Slack does, so a client that keeps its connections can reuse
+them: `auth.test` answers as our bot, `chat.postMessage` is counted per channel, response URLs per path, and every
+message is checked against Slack's Block Kit limits), a random SLACK_SIGNING_SECRET,
 SLACK_BOT_TOKEN=xoxb-bench and a throw-away SQLite DATABASE_URL. Each answers from its own `knowledge/`: neither
 can load the other's format, and the baseline cannot load the fixture knowledge base in tests/data either.
 
@@ -29,14 +32,16 @@ of the client's last slash-command answer (acknowledged, then answered at the cl
 Every client's seeded sequence of questions (from tests/eval/tuning.yaml) is the same for both servers. Nothing
 leaves the machine; the processes and the worktree are removed at the end.
 
-Teams (on by default, `--teams`; the new server only, the baseline has no Teams): on the same server process,
-`--teams-clients` more clients (default 4, in the same client processes, beside the Slack clients, which stay the
-same for both servers) send Teams personal-chat message activities to POST /api/messages, each with a unique id,
-its own conversation and a serviceUrl pointing at a Bot Connector stand-in (this script with
+Teams (on by default, `--teams`; the new server only, the baseline has no Teams) is a phase of its own, after the
+side-by-side Slack runs, so that both servers get exactly the same Slack load and nothing else: a fresh new server
+(its own Web API stand-in and database) for --duration seconds, with `--teams-clients` clients (default 4; 2 with
+--smoke) and no Slack clients. They send Teams personal-chat message activities to POST /api/messages, each with
+a unique id, its own conversation and a serviceUrl pointing at a Bot Connector stand-in (this script with
 `--connector-stand-in`, in a process of its own) that counts the replies per activity
-(`POST /v3/conversations/{id}/activities/{replyToId}`). The server runs with
+(`POST /v3/conversations/{id}/activities/{replyToId}`). That server runs with
 CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED=true and TEAMS_ALLOW_ANY_SERVICE_URL=true, as in
-tests/teams. Teams gets its own row: requests/s, p50/p99 acknowledgement, errors, exactly one reply per activity.
+tests/teams. Teams gets its own row in the new server's report (and "teams" in its JSON): requests/s, p50/p99
+acknowledgement, errors, exactly one reply per activity, and the server's CPU per activity in that phase.
 """
 
 from __future__ import annotations
@@ -117,9 +122,16 @@ class Target:
 
 
 def new_target() -> Target:
-    script = Path(sys.executable).with_name("physio-career")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
-    return Target("new", "new (aiohttp worker)", command, ROOT, knowledge=str(ROOT / "knowledge"))
+    # `python -m bot.cli` with PYTHONPATH set to this tree, as the baseline: the venv's `physio-career` script
+    # would import `bot` from wherever the venv's editable install points (another checkout, for a git worktree)
+    return Target(
+        "new",
+        "new (aiohttp worker)",
+        [sys.executable, "-m", "bot.cli"],
+        ROOT,
+        env={"PYTHONPATH": str(ROOT)},
+        knowledge=str(ROOT / "knowledge"),
+    )
 
 
 def baseline_target(worktree: Path, rev: str) -> Target:
@@ -246,7 +258,7 @@ class StandIn:
     """`tests/slack/stand_ins/web_api.py` in its own process (so it does not share the load clients' interpreter
     lock), checking every message against Slack's Block Kit limits; its counts come over HTTP."""
 
-    COMMAND = ["-m", "tests.slack.stand_ins.web_api", "--check"]
+    COMMAND = ["-m", "tests.slack.stand_ins.web_api", "--check", "--keep-alive"]
     WHAT = "the Web API stand-in"
 
     def __init__(self) -> None:
@@ -638,11 +650,15 @@ def brain_cost(target: Target, questions: Sequence[str], env: dict[str, str]) ->
 
 
 # --- one server under load --------------------------------------------------------------------------------
-def run_target(target: Target, args, questions: Sequence[str]) -> dict:
+def run_target(target: Target, args, questions: Sequence[str], *, teams: bool = False) -> dict:
+    """One server under load: the Slack clients (`teams=False`, the side-by-side phase), or the Teams clients
+    alone (`teams=True`, the new server's Teams phase: its result's "teams" holds the numbers)."""
     secret = secrets.token_hex(16)
-    tmp = Path(tempfile.mkdtemp(prefix=f"physio-bench-load-{target.name}-"))
+    tmp = Path(tempfile.mkdtemp(prefix=f"physio-bench-load-{target.name}{'-teams' if teams else ''}-"))
     result: dict = {"server": target.label, "knowledge": target.knowledge}
-    teams = bool(args.teams and args.teams_clients and target.name == "new")  # the baseline has no Teams
+    slack_clients = 0 if teams else args.clients
+    teams_clients = args.teams_clients if teams else 0
+    processes = min(args.client_processes, slack_clients + teams_clients)
     with StandIn() as slack, Connector() if teams else StandInless() as connector:
         port = free_port()
         dropped = {"DATABASE_URL", "PORT", "KNOWLEDGE_DIR", "PYTHONPATH", "WEB_CONCURRENCY", "THREADS", "LOG_LEVEL"}
@@ -663,7 +679,8 @@ def run_target(target: Target, args, questions: Sequence[str]) -> dict:
             env["THREADS"] = str(args.server_threads)  # the baseline's threads per worker; the new one has none
         log_path = tmp / "server.log"
         cmd = [*target.command, "serve", "--http", "--port", str(port)]
-        print(f"-- {target.label}: {' '.join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))}", flush=True)
+        shown = " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))
+        print(f"-- {target.label}{', Teams phase' if teams else ''}: {shown}", flush=True)
         with log_path.open("wb") as log_file:
             proc = subprocess.Popen(
                 cmd, cwd=target.cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
@@ -673,8 +690,9 @@ def run_target(target: Target, args, questions: Sequence[str]) -> dict:
             result["startup_s"], said = wait_healthy(port, proc, args.startup_timeout)
             result["entries"] = said.get("entries")
             print(
-                f"   healthy after {result['startup_s']:.2f} s ({result['entries']} entries); {args.clients} clients "
-                f"in {args.client_processes} processes for {args.duration:g} s...",
+                f"   healthy after {result['startup_s']:.2f} s ({result['entries']} entries); "
+                f"{teams_clients if teams else slack_clients} {'Teams' if teams else 'Slack'} clients "
+                f"in {processes} processes for {args.duration:g} s...",
                 flush=True,
             )
             job = Job(
@@ -685,12 +703,12 @@ def run_target(target: Target, args, questions: Sequence[str]) -> dict:
                 args.duration,
                 Mix(args.dm_share, args.click_share),
                 args.seed,
-                clients=args.clients,
-                teams_clients=args.teams_clients if teams else 0,
+                clients=slack_clients,
+                teams_clients=teams_clients,
                 service_url=connector.service_url if teams else "",
             )
             server_before, stand_in_before = tree_cpu(proc.pid), tree_cpu(slack.proc.pid)
-            log = run_clients(job, args.clients, args.client_processes)
+            log = run_clients(job, slack_clients, processes)
             server_after, stand_in_after = tree_cpu(proc.pid), tree_cpu(slack.proc.pid)
             result["load_average_1m"] = load_average()  # the machine is shared: how busy it was, at the end
             elapsed = log.ended - log.started
@@ -727,7 +745,7 @@ def run_target(target: Target, args, questions: Sequence[str]) -> dict:
             raise RuntimeError(
                 f"{target.label}: {str(failure) or type(failure).__name__}\nLast lines of its log:\n{tail}"
             )
-        result["brain_ms_per_question"] = brain_cost(target, questions, env)
+        result["brain_ms_per_question"] = None if teams else brain_cost(target, questions, env)
         if proc.returncode not in (0, -signal.SIGTERM, None):
             result["server_exit_code"] = proc.returncode
 
@@ -772,8 +790,8 @@ def run_target(target: Target, args, questions: Sequence[str]) -> dict:
         client_cpu_s=log.cpu_s,
         stand_in_cpu_s=stand_in_cpu,
         server_load_cpu_s=load_cpu,
-        server_cpu_ms_per_request=(  # Slack's and Teams' requests: the server serves both
-            1000.0 * load_cpu / (len(every) + len(log.teams_latencies)) if load_cpu is not None and every else None
+        server_cpu_ms_per_request=(
+            1000.0 * load_cpu / len(every) if load_cpu is not None and every and not teams else None
         ),
     )
     if teams:
@@ -781,7 +799,8 @@ def run_target(target: Target, args, questions: Sequence[str]) -> dict:
         per_activity = Counter(replied.get(a, 0) for a in log.teams_ids)
         acknowledged = set(log.teams_ids)
         result["teams"] = {
-            "clients": args.teams_clients,
+            "clients": teams_clients,
+            "elapsed_s": elapsed,
             "requests": len(tl),
             "rps": len(tl) / elapsed if elapsed else 0.0,
             "p50_ms": percentile_ms(tl, 50),
@@ -795,6 +814,9 @@ def run_target(target: Target, args, questions: Sequence[str]) -> dict:
             "with_several_replies": sum(v for k, v in per_activity.items() if k > 1),
             "replies_to_unknown_activities": sum(n for a, n in replied.items() if a not in acknowledged),
             "other_connector_calls": teams_seen["other"],
+            "startup_s": result["startup_s"],
+            "server_load_cpu_s": load_cpu,
+            "server_cpu_ms_per_request": 1000.0 * load_cpu / len(tl) if load_cpu is not None and tl else None,
         }
     t = result.get("teams") or {}
     if (
@@ -830,7 +852,8 @@ def report(r: dict) -> str:
     if t:
         rows.append(
             [
-                f"Teams personal messages ({t['clients']} more clients; ack; reply posted)",
+                f"Teams personal messages ({t['clients']} clients, own phase of {t['elapsed_s']:.1f} s; ack; "
+                "reply posted)",
                 fmt(t["requests"]),
                 fmt(t["rps"], 0),
                 fmt(t["p50_ms"], 1),
@@ -869,6 +892,10 @@ def report(r: dict) -> str:
                     f"{t['with_several_replies']:,}",
                 ],
                 ["Teams: replies to activities we never sent", fmt(t["replies_to_unknown_activities"])],
+                [
+                    "Teams: CPU, server processes during its phase",
+                    f"{fmt(t['server_load_cpu_s'], 1)} s = {fmt(t['server_cpu_ms_per_request'], 2)} ms per activity",
+                ],
             ]
             if t
             else []
@@ -1003,9 +1030,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--teams",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="also send Teams personal-chat activities to the new server (default: on)",
+        help="then a phase of Teams personal-chat activities on the new server alone (default: on)",
     )
-    p.add_argument("--teams-clients", type=int, default=None, help="Teams clients beside the Slack ones (default 4)")
+    p.add_argument(
+        "--teams-clients", type=int, default=None, help="clients in the Teams phase (default 4; 2 with --smoke)"
+    )
     p.add_argument("--connector-stand-in", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="FILE", help="also write the numbers to FILE")
@@ -1038,7 +1067,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{args.click_share:.0%} clicks (when the client has an answer to click on), the rest slash commands; "
         f"{len(questions)} questions, seed {args.seed}, the same sequence for each server"
         + (
-            f"; and {args.teams_clients} Teams clients (personal-chat messages) on the new server only"
+            f"; then {args.teams_clients} Teams clients (personal-chat messages) alone on the new server, "
+            f"{args.duration:g} s"
             if args.teams and args.teams_clients
             else ""
         )
@@ -1059,6 +1089,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 for target in targets:
                     results[target.name] = run_target(target, args, questions)
+        if args.teams and args.teams_clients:  # its own phase, so the side-by-side Slack load is the same for both
+            teams_run = run_target(new_target(), args, questions, teams=True)
+            results["new"]["teams"] = teams_run["teams"]
+            if teams_run.get("server_log_tail"):
+                results["new"]["teams"]["server_log_tail"] = teams_run["server_log_tail"]
     except RuntimeError as exc:
         print(f"load.py: {exc}", file=sys.stderr)
         return 1
@@ -1075,6 +1110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for r in results.values():
         if r.get("server_log_tail"):
             print(f"\nLast lines of the log of {r['server']}:\n" + r["server_log_tail"])
+        if (r.get("teams") or {}).get("server_log_tail"):
+            print(f"\nLast lines of the log of {r['server']}, Teams phase:\n" + r["teams"]["server_log_tail"])
     out = {
         "benchmark": "load",
         "machine": machine(),

@@ -130,4 +130,14 @@ def _has(words: Sequence[str], phrase: Phrase) -> bool:
     if n == 1:
         return phrase[0] in words
     first = phrase[0]
-    return any(words[i] == first and tuple(words[i : i + n]) == phrase for i in range(len(words) - n + 1))
+    last = len(words) - n  # the last position a phrase of n words can start at
+    if last < 0:
+        return False
+    i = -1
+    while True:  # each place the first word occurs (found by list.index, not a Python loop over every word)
+        try:
+            i = words.index(first, i + 1, last + 1)
+        except ValueError:
+            return False
+        if tuple(words[i : i + n]) == phrase:
+            return True

@@ -34,7 +34,7 @@ MatchOutcome = Literal["answer", "clarify", "fallback"]
 ANSWER: Final = "answer"
 CLARIFY: Final = "clarify"
 FALLBACK: Final = "fallback"
-_POSTINGS_CAP = 4000  # see _Space._dot
+_POSTINGS_CAP = 4000  # see _Space._gather
 
 
 @dataclass(frozen=True)
@@ -189,14 +189,15 @@ class _Space:
         weights = (1.0 + np.log(counts)) * self.idf[cols]
         norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=self.n_docs))
         weights /= np.where(norms > 0, norms, 1.0)[rows]
-        self.rows = self._csc(rows, cols, weights, n_feats)
+        doc_part = self._csc(rows, cols, weights, n_feats)
 
         # entry centroids: the sum of an entry's normalised phrasing vectors, normalised again
         summed = np.add.reduceat(weights[order], first) if len(first) else np.zeros(0)
         cent_rows, cent_cols = pairs // n_feats, pairs % n_feats
         cnorm = np.sqrt(np.bincount(cent_rows, weights=summed * summed, minlength=n_entries))
         summed /= np.where(cnorm > 0, cnorm, 1.0)[cent_rows]
-        self.cents = self._csc(cent_rows, cent_cols, summed, n_feats)
+        cent_part = self._csc(cent_rows, cent_cols, summed, n_feats)
+        self._store_columns(doc_part, cent_part, n_feats)
 
     @staticmethod
     def _csc(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_feats: int):
@@ -204,6 +205,22 @@ class _Space:
         indptr = np.zeros(n_feats + 1, dtype=np.int64)
         np.cumsum(np.bincount(cols, minlength=n_feats), out=indptr[1:])
         return indptr, rows[order].astype(np.int32), vals[order].astype(np.float32)
+
+    def _store_columns(self, doc_part, cent_part, n_feats: int) -> None:
+        """Both matrices in one column-wise store: each feature's phrasing values, then its centroid values (their
+        rows numbered after the phrasings'), so one gather scores the question against both."""
+        doc_ptr, doc_rows, doc_vals = doc_part
+        cent_ptr, cent_rows, cent_vals = cent_part
+        self.doc_len = np.diff(doc_ptr)
+        self.cent_len = np.diff(cent_ptr)
+        self.indptr = doc_ptr + cent_ptr  # where each feature's values start
+        # each stored value's feature, phrasings' first within a feature (a stable sort keeps each part's order)
+        feature = np.concatenate(
+            [np.repeat(np.arange(n_feats), self.doc_len), np.repeat(np.arange(n_feats), self.cent_len)]
+        )
+        order = np.argsort(feature, kind="stable")
+        self.all_rows = np.concatenate([doc_rows, cent_rows + np.int32(self.n_docs)])[order].astype(np.int32)
+        self.all_vals = np.concatenate([doc_vals, cent_vals])[order].astype(np.float32)
 
     def query(self, feats: Counter) -> tuple[np.ndarray, np.ndarray]:
         """Cosine similarity of the question with every phrasing and with every entry centroid."""
@@ -217,15 +234,23 @@ class _Space:
         if not known.any() or norm == 0.0:
             return np.zeros(self.n_docs), np.zeros(self.n_entries)
         cols, weights = cols[known], weights[known] / norm
-        return self._dot(self.rows, cols, weights, self.n_docs), self._dot(self.cents, cols, weights, self.n_entries)
+        starts, doc_len, cent_len = self.indptr[cols], self.doc_len[cols], self.cent_len[cols]
+        n_docs = self.n_docs
+        if doc_len.max() <= _POSTINGS_CAP and cent_len.max() <= _POSTINGS_CAP:
+            # the usual case: both products in one gather (each score adds the same terms in the same order)
+            both = self._gather(starts, doc_len + cent_len, weights, n_docs + self.n_entries)
+            return both[:n_docs], both[n_docs:]
+        return (
+            self._gather(starts, doc_len, weights, n_docs, capped=True),
+            self._gather(starts + doc_len, cent_len, weights, n_docs + self.n_entries, capped=True)[n_docs:],
+        )
 
-    @staticmethod
-    def _dot(matrix, cols: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
-        """Sparse (question) x sparse (columns) product, gathered in one vectorised step."""
-        indptr, rows, vals = matrix
-        starts = indptr[cols]
-        lengths = indptr[cols + 1] - starts
-        if len(lengths) and lengths.max() > _POSTINGS_CAP:
+    def _gather(
+        self, starts: np.ndarray, lengths: np.ndarray, weights: np.ndarray, size: int, *, capped: bool = False
+    ) -> np.ndarray:
+        """Sparse (question) x sparse (columns) product over the stored values at `starts` (`lengths` of each
+        column), gathered in one vectorised step; scores for rows 0 .. size-1."""
+        if capped:
             # In a very large knowledge base, a feature stored thousands of times ('the', ' an') is in most
             # entries, so its IDF is near the floor and it barely moves a score; skipping it keeps a question
             # fast at 10,000 entries. It still counts in the question's length. Never applies below ~4,000
@@ -237,7 +262,9 @@ class _Space:
             return np.zeros(size)
         # positions of every stored value of every known column, without a Python loop over columns
         offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
-        return np.bincount(rows[offsets], weights=vals[offsets] * np.repeat(weights, lengths), minlength=size)
+        return np.bincount(
+            self.all_rows[offsets], weights=self.all_vals[offsets] * np.repeat(weights, lengths), minlength=size
+        )
 
 
 class Matcher:
@@ -418,7 +445,7 @@ class Matcher:
         if nations and 0 < len(rest) <= 2 and "".join(rest) in self._shortcuts:
             entry_id = self._shortcuts["".join(rest)]
             return Match(ANSWER, entry_id, 100, (Candidate(entry_id, 100),), None, " ".join(rest), nations)
-        nations, tokens = self._prepare(question)
+        tokens = self._mend_all(self.synonyms.expand_tokens(rest))  # what _prepare(question) gives, from `rest`
         query = " ".join(tokens)
         s = self.scores(tokens)
         if not len(s) or not tokens:

@@ -97,6 +97,7 @@ class Answerer:
         self._parts = {(e.id, p.nation): parse_markdown(e.text_for(p.nation)) for e in kb.entries for p in e.nations}
         self._shortcuts = {s for e in kb.entries for s in e.shortcuts}
         self._shortcut_entries = {e.id for e in kb.entries if e.shortcuts}
+        self._notice_docs: dict[str, Document] = {}  # a notice's text, parsed once (Documents are immutable)
 
     # entry points --------------------------------------------------------------------------------------
     def reply(self, question: str, *, today: dt.date | None = None, nation: str | None = None) -> Reply:
@@ -127,7 +128,9 @@ class Answerer:
         words = [stem(w) for w in match.query.split()]
         hit = rules.guard(words)
         if hit is None and typed:
-            hit = rules.guard([stem(w) for w in typed])  # the words as typed, before typo mending
+            as_typed = [stem(w) for w in typed]
+            if as_typed != words:  # the same words cannot fire a guard the first pass did not
+                hit = rules.guard(as_typed)  # the words as typed, before typo mending
         if hit is not None:
             guard, cue = hit
             declined = Match(FALLBACK, None, match.score, (), guard.decline, match.query, match.nations)
@@ -327,7 +330,13 @@ class Answerer:
         return tuple(out)
 
     def _notices(self, today: dt.date) -> tuple[Document, ...]:
-        return tuple(parse_markdown(n.text) for n in self.kb.notices_in_force(today))
+        return tuple(self._notice_doc(n.text) for n in self.kb.notices_in_force(today))
+
+    def _notice_doc(self, text: str) -> Document:
+        doc = self._notice_docs.get(text)
+        if doc is None:
+            doc = self._notice_docs[text] = parse_markdown(text)
+        return doc
 
 
 def lead_with_band(doc: Document, band: int) -> Document:

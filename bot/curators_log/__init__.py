@@ -108,8 +108,8 @@ def open_recorder(settings: LogSettings, **options: Any) -> Recorder:
     It never raises: if the database cannot be reached now, it says so in the log, keeps answering, and keeps
     trying in the background. A DATABASE_URL that can never work (the settings check should have stopped it)
     gives a NullRecorder that says why. Options (mostly for tests): clock, queue_size, event_ttl, event_memory,
-    context_ttl, member_memory, housekeeping_every, retry_after, max_pause, claim_timeout, log_every, and the
-    store's pool_size and timeout.
+    context_ttl, member_memory, housekeeping_every, retry_after, max_pause, claim_timeout, log_every, gather
+    (seconds the writer waits for more rows to write with the first one), and the store's pool_size and timeout.
     """
     store_options = {k: options.pop(k) for k in ("pool_size", "timeout") if k in options}
     pool_size = store_options.pop("pool_size", None) or max(2, min(int(getattr(settings, "threads", 4)), 4))

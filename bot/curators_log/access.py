@@ -8,6 +8,8 @@ question, a user id or a row (an exception's own message may quote them).
 from __future__ import annotations
 
 import logging
+import os
+import queue
 import threading
 import time
 import traceback
@@ -67,10 +69,51 @@ class ThrottledWarning:
         log.info("curators' log: the database is working again (%d failure(s) not logged one by one)", skipped)
 
 
+class _Helpers:
+    """Daemon threads for `bounded`, kept for the next call instead of one new thread per call.
+
+    A call goes to an idle helper, or to a new one when none is idle, so a call never waits behind another (one
+    stuck on a dead connection holds only its own helper). A helper that finishes goes back to the idle list,
+    unless `KEEP` are already idle; then it ends. A forked child starts with none (its parent's threads are not
+    in it).
+    """
+
+    KEEP = 8
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[queue.SimpleQueue[Callable[[], None]]] = []
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            inbox = self._idle.pop() if self._idle else None
+        if inbox is None:
+            inbox = queue.SimpleQueue()
+            threading.Thread(target=self._serve, args=(inbox,), name="physio-career-db-call", daemon=True).start()
+        inbox.put(job)
+
+    def _serve(self, inbox: queue.SimpleQueue[Callable[[], None]]) -> None:
+        lock = self._lock
+        while True:
+            inbox.get()()  # the job never raises: bounded's run() keeps what it raised
+            with lock:
+                if lock is not self._lock or len(self._idle) >= self.KEEP:
+                    return
+                self._idle.append(inbox)
+
+
+_helpers = _Helpers()
+
+
 def bounded(fn: Callable[[], T], timeout: float, what: str) -> T:
     """fn() on a helper thread, waiting at most `timeout` seconds: a hung connection cannot hold a member up.
 
-    The helper is a daemon thread, so one stuck on a dead connection never delays the process's exit.
+    The helper is a daemon thread, so one stuck on a dead connection never delays the process's exit; idle
+    helpers are reused (`_Helpers`).
     """
     box: dict[str, object] = {}
     done = threading.Event()
@@ -83,7 +126,7 @@ def bounded(fn: Callable[[], T], timeout: float, what: str) -> T:
         finally:
             done.set()
 
-    threading.Thread(target=run, name="physio-career-db-call", daemon=True).start()
+    _helpers.submit(run)
     if not done.wait(timeout):
         raise StorageError(f"the database did not answer within {timeout:g}s ({what})")
     error = box.get("error")

@@ -72,8 +72,10 @@ class DatabaseRecorder:
         max_pause: float = 5.0,
         claim_timeout: float = 1.5,
         log_every: float = 300.0,
+        gather: float = 0.02,
     ):
         self._store = store
+        self._gather = gather
         self._log_questions = log_questions
         self._hash_key = hash_key
         self._retention_days = retention_days
@@ -374,6 +376,10 @@ class DatabaseRecorder:
             items = [self._queue.get_nowait() if self._stop.is_set() else self._queue.get(timeout=wait)]
         except queue.Empty:
             return []
+        if self._gather > 0 and not self._stop.is_set():
+            # a moment for what else is on its way (other members' questions, the contexts they keep), so that
+            # one transaction writes them all rather than one each; close() cuts it short
+            self._stop.wait(self._gather)
         while len(items) < BATCH:
             try:
                 items.append(self._queue.get_nowait())

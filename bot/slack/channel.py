@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -81,6 +82,24 @@ class SlackChannel:
         from bot.slack.front_door import SlackFrontDoor
 
         SlackFrontDoor(self.app, self.slack.signing_secret).add_routes(web_app, EVENTS_PATH)
+        web_app.cleanup_ctx.append(self._keep_alive)
+
+    async def _keep_alive(self, web_app) -> AsyncIterator[None]:
+        """While the web app runs, the Web API client keeps one aiohttp session, so its connections to Slack are
+        reused (without one, slack_sdk opens a session, a connection and a TLS handshake per call, and closes
+        them). Its timeout is the client's, as in the session slack_sdk would make for each call."""
+        import aiohttp
+
+        own = None
+        if getattr(self.client, "session", None) is None:
+            own = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
+            self.client.session = own
+        try:
+            yield
+        finally:
+            if own is not None:
+                self.client.session = None
+                await own.close()
 
     def health(self) -> dict[str, str]:
         return {"slack": self.context.health.get("slack", "ok")}

@@ -79,7 +79,9 @@ class SlackApiStandIn:
     Use it as a context manager, or call `close()`.
     """
 
-    def __init__(self, *, keep_calls: bool = True, check: Callable[[Call], list[str]] | None = None) -> None:
+    def __init__(
+        self, *, keep_calls: bool = True, check: Callable[[Call], list[str]] | None = None, keep_alive: bool = False
+    ) -> None:
         self.calls: list[Call] = []
         self.keep_calls = keep_calls
         self.check = check
@@ -94,6 +96,9 @@ class SlackApiStandIn:
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
+            # HTTP/1.1 keeps a client's connection open between calls, as Slack does (every answer has a length)
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 stand_in._handle(self)
 
@@ -296,13 +301,14 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description="The Slack Web API stand-in, in a process of its own")
     parser.add_argument("--check", action="store_true", help="check every message against Block Kit limits")
+    parser.add_argument("--keep-alive", action="store_true", help="HTTP/1.1: keep connections open, as Slack does")
     args = parser.parse_args(argv)
     check = None
     if args.check:
         from tests.slack.stand_ins.wire import call_problems
 
         check = call_problems
-    stand_in = SlackApiStandIn(keep_calls=False, check=check)
+    stand_in = SlackApiStandIn(keep_calls=False, check=check, keep_alive=args.keep_alive)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
