@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote
 
 from bot.errors import ConfigError
 
@@ -33,6 +34,9 @@ TEAMS_TENANT_ID = TEAMS_PREFIX + "TENANTID"
 TEAMS_ANONYMOUS = TEAMS_PREFIX + "ANONYMOUS_ALLOWED"
 TEAMS_ANY_SERVICE_URL = "TEAMS_ALLOW_ANY_SERVICE_URL"
 TEAMS_ADMINS = "TEAMS_ADMIN_AAD_IDS"
+TEAMS_ESCALATION = "TEAMS_ESCALATION_CHANNEL"
+# a Teams channel id, as in the channel's link (`19:…@thread.tacv2`, or URL-encoded `19%3a…%40thread.tacv2`)
+TEAMS_CHANNEL_ID = re.compile(r"19:[A-Za-z0-9_.\-]{4,200}@thread\.(?:tacv2|skype)")
 
 
 def default_database_url(env: Mapping[str, str] | None = None) -> str:
@@ -124,6 +128,7 @@ class TeamsSettings:
     anonymous: bool = False  # local testing only: requests without a token are accepted
     allow_any_service_url: bool = False  # tests against a local stand-in connector only
     admin_aad_ids: frozenset[str] = frozenset()  # Entra object ids (lower case) who may ask for `report`
+    escalation_channel: str = ""  # "Ask a person": the help channel's id (19:…@thread.tacv2); empty, no button
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TeamsSettings | None:
@@ -134,8 +139,13 @@ class TeamsSettings:
         )
         anonymous = _bool(env, TEAMS_ANONYMOUS, False)
         any_url = _bool(env, TEAMS_ANY_SERVICE_URL, False)
+        escalation = teams_channel_id(_get(env, TEAMS_ESCALATION))
         if not client_id and not anonymous:
-            for name, value in ((TEAMS_CLIENT_SECRET, secret), (TEAMS_TENANT_ID, tenant)):
+            for name, value in (
+                (TEAMS_CLIENT_SECRET, secret),
+                (TEAMS_TENANT_ID, tenant),
+                (TEAMS_ESCALATION, escalation),
+            ):
                 if value:
                     raise ConfigError(f"{name} is set but {TEAMS_CLIENT_ID} is not; see README.md, 'Settings'")
             return None
@@ -144,7 +154,20 @@ class TeamsSettings:
                 if not value:
                     raise ConfigError(f"{TEAMS_CLIENT_ID} is set but {name} is not; see README.md, 'Settings'")
         admins = frozenset(a.strip().lower() for a in _get(env, TEAMS_ADMINS).replace(";", ",").split(",") if a.strip())
-        return cls(client_id, secret, tenant, anonymous, any_url, admins)
+        return cls(client_id, secret, tenant, anonymous, any_url, admins, escalation)
+
+
+def teams_channel_id(value: str) -> str:
+    """TEAMS_ESCALATION_CHANNEL as the id Teams uses: pasted from the channel's link (URL-encoded) or as is."""
+    if not value:
+        return ""
+    decoded = unquote(value.strip())
+    if not TEAMS_CHANNEL_ID.fullmatch(decoded):
+        raise ConfigError(
+            f"{TEAMS_ESCALATION} must be a Teams channel id such as 19:abc123@thread.tacv2 (from the channel's "
+            f"'Get link to channel', between /channel/ and the next /), got {value[:80]!r}"
+        )
+    return decoded
 
 
 @dataclass(frozen=True)

@@ -26,15 +26,26 @@ NOT_WHAT_I_ASKED_NONE = (
     "Thanks for telling me: the curators will see it. Try asking in other words, or ask a person: CSP enquiries, "
     "or your local CSP steward for a problem at work."
 )
-ASK_PERSON_CONFIRM = (
+ASK_PERSON_CONFIRM_LEAD = (
     "I can post your question in the network's help channel, where a person can answer it. "
-    "It goes without your name unless you choose otherwise:\n\n> {question}"
+    "It goes without your name unless you choose otherwise:"
 )
-ASK_PERSON_SENT = "Done: I've posted your question in <#{channel}>. When someone replies there, I'll pass it on here."
+ASK_PERSON_CONFIRM = ASK_PERSON_CONFIRM_LEAD + "\n\n> {question}"
+ASK_PERSON_SEND_ANONYMOUSLY = "Send without my name"
+ASK_PERSON_SEND_NAMED = "Send with my name"
+ASK_PERSON_LABEL = "Ask a person"
+ASK_PERSON_SENT = "Done: I've posted your question in {channel}. When someone replies there, I'll pass it on here."
+HELP_CHANNEL = "the network's help channel"  # how a channel names it where it cannot link to it
 ASK_PERSON_POSTED = "A member asked:"
-ASK_PERSON_POSTED_NAMED = "<@{user}> asked:"
+ASK_PERSON_POSTED_NAMED = "{user} asked:"
 ASK_PERSON_HOW_TO_REPLY = "Reply in this thread and I'll pass your answer on to them."
 ASK_PERSON_REPLY = "A person in the help channel replied to your question:"
+ASK_PERSON_PASSED_ON = "Thanks: I've passed your reply on to the member who asked."
+ASK_PERSON_NOT_PASSED_ON = (
+    "Sorry, I could not pass that on: this thread is not a question I posted, or it is more than two weeks old. "
+    "To ask me something, start a new post that mentions me."
+)
+ASK_PERSON_RELAY_FAILED = "Sorry, I could not pass that on just now. Please try again in a few minutes."
 ASK_PERSON_FAILED = "Sorry, I could not post your question just now. Please try again later, or contact CSP enquiries."
 GONE = "Sorry, that question is no longer in my knowledge base. Please ask me in your own words."
 BAD_BUTTON = "Sorry, I could not read that button. Please ask me your question in your own words."

@@ -120,3 +120,20 @@ def test_admins_and_api_url_are_parsed():
 def test_the_default_database_is_under_the_data_folder(tmp_path):
     s = Settings.from_env({"XDG_DATA_HOME": str(tmp_path)})
     assert s.database_url == f"sqlite:///{tmp_path}/physio-career/physio-career.sqlite3"
+
+
+def test_help_channels_for_ask_a_person_are_checked_per_channel():
+    slack = Settings.from_env({**HTTP, "ESCALATION_CHANNEL": "C0HELP0001"}).slack
+    assert slack is not None and slack.escalation_channel == "C0HELP0001"
+    with pytest.raises(ConfigError, match="ESCALATION_CHANNEL must be a Slack channel id"):
+        Settings.from_env({**HTTP, "ESCALATION_CHANNEL": "#physio-help"})
+    # Teams: the id as the channel's link has it (URL-encoded) or as it is; anything else names the variable
+    pasted = Settings.from_env({**TEAMS, "TEAMS_ESCALATION_CHANNEL": "19%3aAbC_12-x%40thread.tacv2"}).teams
+    assert pasted is not None and pasted.escalation_channel == "19:AbC_12-x@thread.tacv2"
+    plain = Settings.from_env({**TEAMS, "TEAMS_ESCALATION_CHANNEL": "19:AbC_12-x@thread.tacv2"}).teams
+    assert plain is not None and plain.escalation_channel == "19:AbC_12-x@thread.tacv2"
+    assert Settings.from_env(TEAMS).teams.escalation_channel == ""  # type: ignore[union-attr]
+    with pytest.raises(ConfigError, match="TEAMS_ESCALATION_CHANNEL must be a Teams channel id"):
+        Settings.from_env({**TEAMS, "TEAMS_ESCALATION_CHANNEL": "Physio help"})
+    with pytest.raises(ConfigError, match=f"TEAMS_ESCALATION_CHANNEL is set but {TEAMS_CLIENT_ID} is not"):
+        Settings.from_env({"TEAMS_ESCALATION_CHANNEL": "19:AbC_12-x@thread.tacv2"})

@@ -375,7 +375,11 @@ def reply_message(
 
     if person_question and person_question.strip() and reply.offer_person:
         tail += _actions(
-            [_button("Ask a person", ids.ACTION_ASK_PERSON, value=ids.pack(ref=ref, question=person_question))],
+            [
+                _button(
+                    wording.ASK_PERSON_LABEL, ids.ACTION_ASK_PERSON, value=ids.pack(ref=ref, question=person_question)
+                )
+            ],
             ids.BLOCK_PERSON,
         )
     budget = max_blocks - len(top) - len(tail)
@@ -413,13 +417,13 @@ def ask_person_message(question: str, ref: str | None) -> Message:
     text = wording.ASK_PERSON_CONFIRM.format(question=escape(question))
     buttons = [
         _button(
-            "Send without my name",
+            wording.ASK_PERSON_SEND_ANONYMOUSLY,
             ids.numbered(ids.ACTION_SEND_TO_PERSON, 0),
             value=ids.pack(ref=ref, question=question),
             style="primary",
         ),
         _button(
-            "Send with my name",
+            wording.ASK_PERSON_SEND_NAMED,
             ids.numbered(ids.ACTION_SEND_TO_PERSON, 1),
             value=ids.pack(ref=ref, question=question, named=True),
         ),
@@ -429,7 +433,9 @@ def ask_person_message(question: str, ref: str | None) -> Message:
 
 def escalation_message(question: str, asked_by: str | None) -> Message:
     """The question as posted in the help channel."""
-    lead = wording.ASK_PERSON_POSTED_NAMED.format(user=escape(asked_by)) if asked_by else wording.ASK_PERSON_POSTED
+    lead = (
+        wording.ASK_PERSON_POSTED_NAMED.format(user=f"<@{escape(asked_by)}>") if asked_by else wording.ASK_PERSON_POSTED
+    )
     text = f"{lead}\n>{escape(question)}\n\n{wording.ASK_PERSON_HOW_TO_REPLY}"
     return {"text": text, "blocks": [_section(text, ids.BLOCK_ANSWER)]}
 

@@ -64,6 +64,9 @@ REPORT_PERSONAL_ONLY = (
 ANSWERED_BELOW = "Answered below."
 NOT_WHAT_I_ASKED_LABEL = "Not what I asked"
 PLAN_STOP_LABEL = "Stop"
+# Teams delivers a channel message to the bot only when it mentions the bot
+ASK_PERSON_HOW_TO_REPLY = "Reply in this thread and **mention @physio-career** in your reply: I'll pass it on to them."
+MAX_RELAYED = 2500
 PLAN_START_VALUE = "{}"  # the planner's codec for "no answers yet"
 
 Card = dict[str, Any]
@@ -294,9 +297,12 @@ def _size(built: Card) -> int:
     return len(json.dumps(built, ensure_ascii=False).encode("utf-8"))
 
 
-def reply_card(reply: Reply, *, ref: str | None = None, thanks: bool | None = None) -> Card:
+def reply_card(
+    reply: Reply, *, ref: str | None = None, thanks: bool | None = None, person_question: str | None = None
+) -> Card:
     """A reply as a card. `ref` is the curators' log reference (carried by the actions); `thanks` (True for 👍,
-    False for 👎) replaces the feedback buttons with a thank-you."""
+    False for 👎) replaces the feedback buttons with a thank-you; `person_question` (when a help channel is set)
+    adds "Ask a person" to replies the bot could not answer."""
     body: list[Element] = [_title(reply.title), *_notices(reply.notices)]
     if reply.stale is not None:
         body += [_text("⏳ " + line, color="Warning") for line in markdown_lines(reply.stale)]
@@ -319,6 +325,10 @@ def reply_card(reply: Reply, *, ref: str | None = None, thanks: bool | None = No
         body.append(_label("You might also ask:"))
         body += _suggestions(reply.related, ids.VERB_ASK, ref)
     body += _feedback(reply, ref, thanks)
+    if person_question and person_question.strip() and reply.offer_person:
+        body += _action_sets(
+            [_submit(wording.ASK_PERSON_LABEL, ids.VERB_ASK_PERSON, pack(ref=ref, question=person_question))]
+        )
     return card(body, plain_text(reply))
 
 
@@ -435,6 +445,38 @@ def plan_turn_card(turn: Turn) -> Card:
 def notice_card(text: str) -> Card:
     """A short message in our own words (apologies, refusals, thanks): one text block, Markdown allowed."""
     return card([_text(text)], text.replace("**", ""))
+
+
+def _as_typed(text: str, **style: Any) -> Element:
+    """A member's or a helper's own words, shown as typed: a `TextRun` is never read as Markdown, so nothing in
+    it can become a link, a heading or a mention."""
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
+
+
+def ask_person_card(question: str, ref: str | None) -> Card:
+    """What would be posted in the help channel, and the member's choices: without their name, or with it."""
+    buttons = [
+        {
+            **_submit(wording.ASK_PERSON_SEND_ANONYMOUSLY, ids.VERB_SEND_TO_PERSON, pack(ref=ref, question=question)),
+            "style": "positive",
+        },
+        _submit(wording.ASK_PERSON_SEND_NAMED, ids.VERB_SEND_TO_PERSON, pack(ref=ref, question=question, named=True)),
+    ]
+    body = [_text(wording.ASK_PERSON_CONFIRM_LEAD), _as_typed(question, italic=True), *_action_sets(buttons)]
+    return card(body, wording.ASK_PERSON_CONFIRM.format(question=question))
+
+
+def escalation_card(question: str, asked_by: str | None) -> Card:
+    """The question as posted in the help channel: anonymously, or with the name the member's Teams shows."""
+    lead = wording.ASK_PERSON_POSTED_NAMED.format(user=asked_by) if asked_by else wording.ASK_PERSON_POSTED
+    body = [_as_typed(lead, weight="Bolder"), _as_typed(question, italic=True), _text(ASK_PERSON_HOW_TO_REPLY)]
+    return card(body, f"{lead}\n{question}\n\n{ASK_PERSON_HOW_TO_REPLY.replace('**', '')}")
+
+
+def relayed_reply_card(reply_text: str) -> Card:
+    """A person's reply from the help channel, passed back to the member."""
+    text = _cap(reply_text.strip(), MAX_RELAYED)
+    return card([_text(wording.ASK_PERSON_REPLY), _as_typed(text)], f"{wording.ASK_PERSON_REPLY}\n\n{text}")
 
 
 def report_card(report: str) -> Card:

@@ -83,7 +83,13 @@ class TeamsChannel:
         self.teams = settings.teams
         self.services = services
         admins = frozenset(a.lower() for a in getattr(self.teams, "admin_aad_ids", frozenset()))
-        self.context = TeamsContext(services.assistant, admins, services.reporter, inflight=services.inflight)
+        self.context = TeamsContext(
+            services.assistant,
+            admins,
+            services.reporter,
+            inflight=services.inflight,
+            escalation_channel=getattr(self.teams, "escalation_channel", ""),
+        )
         quiet_sdk_logs()
         self.connections = MsalConnectionManager(**sdk_configuration(self.teams))
         self.auth_configuration = self.connections.get_default_connection_configuration()

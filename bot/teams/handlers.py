@@ -20,6 +20,14 @@ render its `Reply` as an Adaptive Card (`bot.teams.cards`).
   checked by the planner's codec) gets the next question or the plan as a new card. Nothing about the answers
   is stored or logged: only the planner's own count of a finished plan (its pathway and nation).
 - "Not what I asked" records a flag for the curators and shows the next best entries as a did-you-mean card.
+- "Ask a person" (with `TEAMS_ESCALATION_CHANNEL` set; without it the button is not shown) is offered when the
+  bot could not answer and after "Not what I asked". It shows what would be posted, and the member chooses to
+  send it without their name (the default) or with it: nothing is posted before that click. The bot starts a new
+  thread in the help channel with the question, tells the member, and keeps (for two weeks, in the curators'
+  log, under the thread) the conversation the member asked from. A person who replies in that thread with an
+  @mention of the bot (Teams delivers nothing else) gets their reply passed on to that conversation, and a
+  thank-you in the thread. Both posts go through the Bot Connector of the turn in hand (one tenant, one service
+  URL), so they are checked and authenticated like every reply.
 
 Routes use the SDK's `AgentApplication` selectors. Each matches kinds of activity no other one does, except the
 catch-all for quiet activity types, which also matches `membersAdded` and is ranked last, so the SDK's order of
@@ -35,10 +43,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import ClientResponseError
-from microsoft_agents.activity import Activity, ActivityTypes, InvokeResponse
+from microsoft_agents.activity import Activity, ActivityTypes, ConversationParameters, InvokeResponse
 from microsoft_agents.hosting.core import (
     AgentApplication,
     Connections,
+    ConnectorClientBase,
     MemoryStorage,
     RouteRank,
     TurnContext,
@@ -72,6 +81,7 @@ class TeamsContext:
     reporter: Callable[[], str] | None = None
     inflight: InFlight = field(default_factory=InFlight)
     health: dict[str, str] = field(default_factory=dict)
+    escalation_channel: str = ""  # "Ask a person": the help channel's id (TEAMS_ESCALATION_CHANNEL)
 
 
 # --- reading an activity --------------------------------------------------------------------------------
@@ -117,6 +127,23 @@ def _bot_was_added(activity: Activity) -> bool:
     return bool(bot_id) and any(m.id == bot_id for m in activity.members_added or [])
 
 
+THREAD_MARK = ";messageid="
+
+
+def help_thread(activity: Activity, escalation_channel: str) -> str | None:
+    """The help-channel thread a message replies in (its conversation id), or None: not the help channel, or a
+    new post there rather than a reply."""
+    conversation = str(activity.conversation.id or "") if activity.conversation is not None else ""
+    if not escalation_channel or not conversation.startswith(escalation_channel + THREAD_MARK):
+        return None
+    root = conversation[len(escalation_channel) + len(THREAD_MARK) :]
+    return conversation if root and root != activity.id else None
+
+
+def escalation_key(thread: str) -> str:
+    return f"teams:{thread}"
+
+
 def _click(value: Any) -> tuple[str, Any] | None:
     """(verb, packed value) from an action's data, or None when it is not data we write."""
     if not isinstance(value, dict):
@@ -128,9 +155,12 @@ def _click(value: Any) -> tuple[str, Any] | None:
 
 
 # --- sending --------------------------------------------------------------------------------------------
+def card_activity(built: cards.Card) -> Activity:
+    return Activity.model_validate({"type": ActivityTypes.message, **cards.message(built)})
+
+
 async def send_card(ctx: TeamsContext, context: TurnContext, built: cards.Card) -> None:
-    activity = Activity.model_validate({"type": ActivityTypes.message, **cards.message(built)})
-    await context.send_activity(activity)
+    await context.send_activity(card_activity(built))
     ctx.health.pop("teams", None)
 
 
@@ -139,6 +169,12 @@ async def send_invoke_response(context: TurnContext, body: dict[str, Any]) -> No
     await context.send_activity(
         Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
     )
+
+
+def _connector(context: TurnContext) -> ConnectorClientBase | None:
+    """The Bot Connector client of the turn (the SDK's, authenticated for the activity's service URL)."""
+    # the SDK keys its services by the abstract type it registered the client under
+    return context.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
 
 
 # --- the application ------------------------------------------------------------------------------------
@@ -205,7 +241,9 @@ def register(app: AgentApplication[TurnState], ctx: TeamsContext) -> None:
             missed = await off_loop(assistant.not_what_i_asked, value.ref, entry, value.others, who)
             if missed is None:
                 return cards.notice_card(wording.BAD_BUTTON)
-            return cards.reply_card(missed, ref=value.ref)
+            # the member's words are not in the button: "Ask a person" here asks about the answer that missed
+            question = assistant.kb.by_id[entry].question if ctx.escalation_channel else None
+            return cards.reply_card(missed, ref=value.ref, person_question=question)
         else:
             return cards.notice_card(wording.BAD_BUTTON)
         if answered is None:
@@ -253,6 +291,9 @@ def register(app: AgentApplication[TurnState], ctx: TeamsContext) -> None:
             await send_card(ctx, context, cards.notice_card(wording.BAD_BUTTON))
             return
         verb = click[0]
+        if verb in (ids.VERB_ASK_PERSON, ids.VERB_SEND_TO_PERSON):
+            await send_card(ctx, context, await ask_person(context, verb, value))
+            return
         if verb in ids.FEEDBACK_VERBS:  # 👍/👎 are Action.Execute; a client that submits them gets a thanks
             helpful = ids.FEEDBACK_VERBS[verb]
             shown = await feedback(helpful, value, who, first=True)
@@ -260,6 +301,71 @@ def register(app: AgentApplication[TurnState], ctx: TeamsContext) -> None:
             await send_card(ctx, context, cards.notice_card(text if shown is not None else wording.GONE))
             return
         await send_card(ctx, context, await navigate(verb, value, who))
+
+    # --- a person ---------------------------------------------------------------------------------------
+    async def ask_person(context: TurnContext, verb: str, value: ButtonValue) -> cards.Card:
+        """ "Ask a person" shows what would be posted; a send button posts it (after the member's own click)."""
+        if not value.question or not ctx.escalation_channel:
+            log.info("ignored an 'Ask a person' click with no question or no help channel")
+            return cards.notice_card(wording.BAD_BUTTON)
+        if verb == ids.VERB_ASK_PERSON:
+            return cards.ask_person_card(value.question, value.ref)
+        activity = context.activity
+        sender = activity.from_property
+        name = " ".join(str(sender.name or "").split())[:80] if value.named and sender is not None else ""
+        tenant = activity.conversation.tenant_id if activity.conversation is not None else None
+        posted = cards.escalation_card(value.question, name or None)
+        fields: dict[str, Any] = {
+            "isGroup": True,
+            "channelData": {"channel": {"id": ctx.escalation_channel}},
+            "activity": card_activity(posted),
+        }
+        if activity.recipient is not None and activity.recipient.id:
+            fields["bot"] = {"id": activity.recipient.id, "name": activity.recipient.name or ""}
+        if tenant:
+            fields["tenantId"] = str(tenant)
+        parameters = ConversationParameters.model_validate(fields)
+        thread = None
+        connector = _connector(context)
+        try:
+            if connector is not None:
+                created = await connector.conversations.create_conversation(parameters)
+                thread = _thread_of(created.id, created.activity_id)
+        except Exception as exc:  # the connector refused or failed: the member is told, nothing is kept
+            log.warning("could not post a question in the Teams help channel (%s)", type(exc).__name__)
+        if not thread or activity.conversation is None or not activity.conversation.id:
+            return cards.notice_card(wording.ASK_PERSON_FAILED)
+        # where to pass replies back to: the conversation the member asked from, kept under the thread
+        await off_loop(assistant.recorder.keep_escalation, escalation_key(thread), {"c": str(activity.conversation.id)})
+        return cards.notice_card(wording.ASK_PERSON_SENT.format(channel=wording.HELP_CHANNEL))
+
+    def _thread_of(conversation_id: str | None, activity_id: str | None) -> str | None:
+        """The new thread's conversation id (`<channel>;messageid=<root>`), as replies in it will carry it."""
+        if conversation_id and THREAD_MARK in conversation_id:
+            return str(conversation_id)
+        return f"{ctx.escalation_channel}{THREAD_MARK}{activity_id}" if activity_id else None
+
+    async def pass_on(context: TurnContext, thread: str, text: str) -> None:
+        """A person replied in a help-channel thread: pass it to the member's conversation, thank them."""
+        kept = await off_loop(assistant.recorder.escalation, escalation_key(thread))
+        member_conversation = kept.get("c") if isinstance(kept, dict) else None
+        if not isinstance(member_conversation, str) or not member_conversation:
+            await send_card(ctx, context, cards.notice_card(wording.ASK_PERSON_NOT_PASSED_ON))
+            return
+        if not text.strip():
+            return  # only the mention: nothing to pass on
+        connector = _connector(context)
+        try:
+            if connector is None:
+                raise RuntimeError("no connector")
+            await connector.conversations.send_to_conversation(
+                member_conversation, card_activity(cards.relayed_reply_card(text))
+            )
+        except Exception as exc:
+            log.warning("could not pass a help-channel reply on in Teams (%s)", type(exc).__name__)
+            await send_card(ctx, context, cards.notice_card(wording.ASK_PERSON_RELAY_FAILED))
+            return
+        await send_card(ctx, context, cards.notice_card(wording.ASK_PERSON_PASSED_ON))
 
     async def on_card_action(context: TurnContext, state: TurnState) -> None:
         """An `adaptiveCard/action` invoke: always answered, so Teams never shows an error on the card."""
@@ -298,6 +404,10 @@ def register(app: AgentApplication[TurnState], ctx: TeamsContext) -> None:
         if not addressed(activity):
             return  # a channel message that does not mention the bot (only with resource-specific consent)
         text = to_plain(activity.text)
+        thread = help_thread(activity, ctx.escalation_channel)
+        if thread is not None:
+            await pass_on(context, thread, text)
+            return
         if text.lower() == REPORT_WORD:
             await send_card(ctx, context, await off_loop(report_for, ctx, activity))
             return
@@ -307,7 +417,11 @@ def register(app: AgentApplication[TurnState], ctx: TeamsContext) -> None:
             return
         answered = await off_loop(assistant.ask, text, SURFACE, member(activity))
         reply = answered.reply
-        built = cards.welcome_card(reply) if reply.outcome == HELP else cards.reply_card(reply, ref=answered.ref)
+        if reply.outcome == HELP:
+            built = cards.welcome_card(reply)
+        else:
+            question = text if ctx.escalation_channel else None
+            built = cards.reply_card(reply, ref=answered.ref, person_question=question)
         await send_card(ctx, context, built)
 
     async def on_members_added(context: TurnContext, state: TurnState) -> None:

@@ -3,7 +3,9 @@ it was told, and Teams-shaped activities.
 
 The connector stand-in is a small threaded HTTP server on a free loopback port. An activity whose `serviceUrl`
 points at it gets its replies there (`POST /v3/conversations/{id}/activities[/{replyToId}]`), and each is
-recorded: the conversation, the activity it replies to, whether a bearer token came, and the body.
+recorded: the conversation, the activity it replies to, whether a bearer token came, and the body. A new
+conversation (`POST /v3/conversations`, a new thread in a channel) is answered as Teams does, with the thread's
+id (`<channel>;messageid=<root>`) and its first activity's id.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import itertools
 import json
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
@@ -38,6 +40,7 @@ class Posted:
     reply_to: str | None  # the activity id in the path (`reply_to_activity`)
     authorized: bool  # a bearer token came with it
     body: dict[str, Any]
+    answer: dict[str, Any] = field(default_factory=dict)  # what the stand-in answered
 
     @property
     def card(self) -> dict[str, Any]:
@@ -93,7 +96,15 @@ class ConnectorStandIn:
         with self._lock:
             self.posted.append(posted)
             status = self._failures.pop(0) if self._failures else 200
-            answer = json.dumps({"id": f"reply-{next(self._ids)}"} if status == 200 else {"error": "no"}).encode()
+            number = next(self._ids)
+            if path.rstrip("/") == "/v3/conversations" and status == 200:
+                channel = ((posted.body.get("channelData") or {}).get("channel") or {}).get("id", "19:unknown")
+                root = str(1_800_000_000_000 + number)
+                result: dict[str, Any] = {"id": f"{channel};messageid={root}", "activityId": root}
+            else:
+                result = {"id": f"reply-{number}"} if status == 200 else {"error": "no"}
+            posted.answer = result
+            answer = json.dumps(result).encode()
         request.send_response(status)
         request.send_header("Content-Type", "application/json")
         request.send_header("Content-Length", str(len(answer)))
@@ -108,6 +119,11 @@ class ConnectorStandIn:
     def replies(self) -> list[Posted]:
         with self._lock:
             return [p for p in self.posted if p.body.get("type") == "message"]
+
+    def created(self) -> list[Posted]:
+        """New conversations the bot started (threads in a channel), each with its first message in `body`."""
+        with self._lock:
+            return [p for p in self.posted if p.path.rstrip("/") == "/v3/conversations"]
 
     def clear(self) -> None:
         with self._lock:

@@ -86,7 +86,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
                 return
             # who to pass replies back to: kept under the thread, for two weeks
             await off_loop(assistant.recorder.keep_escalation, f"{ctx.escalation_channel}:{thread}", {"u": user})
-            sent = wording.ASK_PERSON_SENT.format(channel=ctx.escalation_channel)
+            sent = wording.ASK_PERSON_SENT.format(channel=f"<#{ctx.escalation_channel}>")
             await respond_ephemeral(respond, render.notice_message(sent))
 
     async def in_help_thread(event: dict) -> bool:
