@@ -103,7 +103,8 @@ class TeamsChannel:
         """Nothing to check over the network: Entra is asked for a token when a reply is sent."""
         mode = "anonymous (no token needed)" if self.teams.anonymous else "Bot Service tokens required"
         hosts = "any host (tests only)" if self.teams.allow_any_service_url else "Microsoft hosts only"
-        log.info("Teams: %s on %s; replies to %s", mode, ids.MESSAGES_PATH, hosts)
+        person = "on (TEAMS_ESCALATION_CHANNEL)" if self.context.escalation_channel else "off"
+        log.info("Teams: %s on %s; replies to %s; 'Ask a person' %s", mode, ids.MESSAGES_PATH, hosts, person)
 
     def add_routes(self, web_app: web.Application) -> None:
         api = web.Application()
