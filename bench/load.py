@@ -29,7 +29,7 @@ POST /slack/events built by `tests/slack/stand_ins/wire.py`: slash commands (the
 acknowledgement), DM message events (acknowledged, then answered with chat.postMessage; each with a unique
 event_id and its own DM channel, so every DM can be checked for exactly one reply), and a few clicks on a button
 of the client's last slash-command answer (acknowledged, then answered at the click's own response_url).
-Every client's seeded sequence of questions (from tests/eval/tuning.yaml) is the same for both servers. Nothing
+Every client's seeded sequence of questions (from knowledge/examples/tuning.yaml) is the same for both servers. Nothing
 leaves the machine; the processes and the worktree are removed at the end.
 
 Teams (on by default, `--teams`; the new server only, the baseline has no Teams) is a phase of its own, after the
@@ -603,7 +603,7 @@ def load_questions() -> list[str]:
     try:
         import yaml
 
-        data = yaml.safe_load((ROOT / "tests" / "eval" / "tuning.yaml").read_text(encoding="utf-8"))
+        data = yaml.safe_load((ROOT / "knowledge" / "examples" / "tuning.yaml").read_text(encoding="utf-8"))
         qs = [str(item["q"]) for item in data["questions"] if item.get("q")]
         return qs or FALLBACK_QUESTIONS
     except (OSError, KeyError, TypeError, ValueError):

@@ -39,7 +39,7 @@ GOAL_P99_REAL_MS = 5.0
 GOAL_P99_10K_MS = 20.0
 GOAL_STARTUP_S = 1.5
 GOAL_RSS_MB = 100.0
-EVAL_QUESTIONS = ROOT / "tests" / "eval" / "tuning.yaml"
+EVAL_QUESTIONS = ROOT / "knowledge" / "examples" / "tuning.yaml"
 
 
 # --- a deterministic synthetic knowledge base -------------------------------------------------------------
@@ -143,7 +143,7 @@ def synthetic_kb(n_entries: int, seed: int = 0) -> tuple[list[Item], list[str]]:
 
 # --- the real knowledge base ------------------------------------------------------------------------------
 def real_questions(kb) -> list[str]:
-    """The labelled evaluation questions (tests/eval/tuning.yaml), else each entry's phrasings."""
+    """The labelled evaluation questions (knowledge/examples/tuning.yaml), else each entry's phrasings."""
     try:
         from bot.brain.evaluation import load_questions
 
@@ -434,7 +434,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"   start-up {start['wall_s']:.2f} s; peak RSS " + ", ".join(f"{k} {v:.1f} MB" for k, v in rss.items()))
 
     kb = load_knowledge()
-    real_phrasings = [p for e in kb.entries for p in e.phrasings]
+    # what the matcher indexes: every entry's phrasings and the example questions (knowledge/examples/)
+    real_phrasings = [p for e in kb.entries for p in e.phrasings] + [ex.q for ex in kb.examples]
     rows = [bench_kb("real", lambda: build_matcher(kb), real_phrasings, real_questions(kb), n, n_base * 2)]
     for size in sizes:
         items, questions = synthetic_kb(size, args.seed)

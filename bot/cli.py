@@ -214,9 +214,11 @@ def cmd_lint(args) -> int:
 
 # --- eval -------------------------------------------------------------------------------------------------
 def cmd_eval(args) -> int:
-    from bot.brain.evaluation import evaluate, load_questions
+    from bot.brain.evaluation import evaluate, held_out, load_questions
+    from bot.brain.reply import Answerer
 
-    answerer = _answerer(args)
+    kb = _load(args)
+    answerer = Answerer(held_out(kb, args.file) if args.held_out else kb)
     try:
         questions = load_questions(args.file, answerer.kb)
     except (OSError, ValueError) as exc:
@@ -368,6 +370,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-wrong", type=float, default=0.03, help="most share of in-scope answered wrong")
     p.add_argument("--min-declined", type=float, default=0.90, help="least share of out-of-scope declined")
     p.add_argument("--quiet", action="store_true", help="do not list the misses")
+    p.add_argument(
+        "--held-out",
+        action="store_true",
+        help="for a file of knowledge/examples/: leave its own questions out of what the bot learns from first",
+    )
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="run the configured channels (Slack Socket Mode if SLACK_APP_TOKEN is set)")

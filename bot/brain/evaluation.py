@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -118,6 +118,15 @@ def load_questions(path: str | Path, kb=None) -> list[Labelled]:
         follows = item.get("follow_up_of")
         out.append(Labelled(item["q"], expect, group, follows if isinstance(follows, int) else None))
     return out
+
+
+def held_out(kb, path: str | Path):
+    """`kb` without the examples that came from the examples file `path`, so that file measures questions the
+    bot has not learnt from (a file outside knowledge/examples/ leaves `kb` as it is)."""
+    path = Path(path).resolve()
+    if path.parent != (Path(kb.directory) / "examples").resolve():
+        return kb
+    return replace(kb, examples=tuple(ex for ex in kb.examples if ex.source != path.stem))
 
 
 HELP_ENTRY = "about-this-bot"  # the help reply ("help", an empty question) does what this entry does

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from bot.brain.matcher import stem
+from bot.brain.matcher import OUT_OF_SCOPE, stem
 from bot.brain.reply import Answerer, Reply
 from bot.brain.text import normalise
 
@@ -96,7 +96,8 @@ def explain(answerer: Answerer, question: str, *, top: int = 5, today=None) -> E
         item = matcher.items[int(i)]
         closest = max(item.phrasings, key=lambda p: fuzz.token_sort_ratio(query, normalise(p)), default="")
         entry = answerer.kb.get(item.id)
-        ranked.append(Ranked(item.id, int(round(float(scores[int(i)]) * 100)), closest, entry.kind if entry else ""))
+        kind = entry.kind if entry else "out-of-scope examples" if item.id == OUT_OF_SCOPE else ""
+        ranked.append(Ranked(item.id, int(round(float(scores[int(i)]) * 100)), closest, kind))
     t = matcher.thresholds
     ease = t.ease(len(tokens))
     thresholds = {

@@ -144,6 +144,15 @@ def _month_day(year: int, md: MonthDay) -> dt.date:
 
 
 @dataclass(frozen=True)
+class Example:
+    """A question members ask and the entry that answers it (or "fallback"), from knowledge/examples/."""
+
+    q: str
+    expect: str
+    source: str = ""  # the examples file it came from, without .yaml
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     entries: tuple[Entry, ...]
     topics: tuple[Topic, ...]
@@ -154,6 +163,7 @@ class KnowledgeBase:
     nation_cues: NationCues = field(default_factory=NationCues)
     rules: Rules = field(default_factory=Rules)  # guards before matching, facets after (guards.yaml, facets.yaml)
     pathways: Pathways = field(default_factory=Pathways)  # the career pathway planner's steps (pathways.yaml)
+    examples: tuple[Example, ...] = ()  # labelled member questions the matcher learns from (examples/*.yaml)
     by_id: dict[str, Entry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from bot.brain.guards import Facet, Guard, Rule, Rules, prepare_phrases
-from bot.brain.knowledge import KINDS, Entry, EntryKind, KnowledgeBase, Link, NationPart, Notice, Topic
+from bot.brain.knowledge import KINDS, Entry, EntryKind, Example, KnowledgeBase, Link, NationPart, Notice, Topic
 from bot.brain.markdown import MarkdownError, parse_markdown
 from bot.brain.nations import LABELS, NATIONS, NationCues
 from bot.brain.pathways import check_pathways
@@ -946,18 +946,54 @@ class _Checker:
         return out
 
     # across files
-    def check_labelled(self, entries: list[Entry]) -> None:
-        """Every entry members can be answered with has a labelled question in the evaluation set, so the
-        measure grows with the knowledge. Only in a checkout (the set lives in tests/eval/ beside knowledge/)."""
-        path = self.dir.parent / "tests" / "eval" / "tuning.yaml"
-        if not path.is_file():
-            return
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
-            self.warn(str(path), None, None, "could not be read, so lint cannot check which entries it covers")
-            return
-        labelled = {str(q.get("expect")) for q in data.get("questions") or [] if isinstance(q, dict)}
+    def check_examples(self, entries: list[Entry]) -> tuple[Example, ...]:
+        """knowledge/examples/*.yaml: questions members ask (`q`), each with the entry that answers it (`expect`,
+        or `fallback` for one the bot should not answer). The matcher learns from them as it does from the
+        alternates; `physio-career eval --held-out FILE` measures a file with its own examples left out.
+
+        A label that is not an entry is a warning and that example is skipped: a renamed entry must not stop
+        the bot. Follow-up questions (`follow_up_of`) are measured but not learned from: they need the question
+        before them. Every entry members can be answered with should have examples, so the measure grows with
+        the knowledge."""
+        folder = self.dir / "examples"
+        files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+        ids = {e.id: e for e in entries}
+        out: list[Example] = []
+        labelled: set[str] = set()
+        for path in files:
+            rel = self.rel(path)
+            data = self.read(path)
+            if data is None:
+                continue
+            items = data.get("questions") if isinstance(data, dict) else None
+            if not isinstance(items, list):
+                self.err(rel, 1, None, "must have a 'questions' list of items with 'q' (the question) and 'expect'")
+                continue
+            for n, item in enumerate(items, 1):
+                line = None
+                if isinstance(item, _LineDict):
+                    line = item.key_lines.get("q")
+                q = item.get("q") if isinstance(item, dict) else None
+                expect = item.get("expect") if isinstance(item, dict) else None
+                if not isinstance(q, str) or not q.strip() or not isinstance(expect, str) or not expect:
+                    self.err(rel, line, None, f"item {n} needs 'q' (the question) and 'expect' (an entry or fallback)")
+                    continue
+                if expect != "fallback" and expect not in ids:
+                    self.warn(
+                        rel,
+                        line,
+                        expect,
+                        f"item {n} expects '{expect}', which is not an entry, so the bot does not learn from it: "
+                        "use the entry's id (or fallback)",
+                        rule="unknown-example",
+                    )
+                    continue
+                labelled.add(expect)
+                if isinstance(item.get("follow_up_of"), int):
+                    continue
+                out.append(Example(q.strip(), expect, path.stem))
+        if not files:
+            return ()
         for e in entries:
             if e.kind in ("answer", "bot") and e.id not in labelled:
                 example = '"' + e.question.lower().rstrip("?").replace("\\", "").replace('"', "'") + '"'
@@ -965,10 +1001,11 @@ class _Checker:
                     e.file,
                     e.line,
                     e.id,
-                    "has no labelled question in tests/eval/tuning.yaml. Add two or three questions the way members "
+                    "has no example question in knowledge/examples/. Add two or three questions the way members "
                     f"would ask them, for example:\n  - q: {example}\n    expect: {e.id}",
                     rule="unlabelled",
                 )
+        return tuple(out)
 
     def check_across_files(self, entries: list[Entry]) -> None:
         first: dict[str, Entry] = {}
@@ -1038,7 +1075,7 @@ def check_knowledge(directory: str | Path = DEFAULT_DIR, *, today: dt.date | Non
             topics.append(topic)
             entries.extend(found)
     checker.check_across_files(entries)
-    checker.check_labelled(entries)
+    examples = checker.check_examples(entries)
     rules = checker.check_rules({e.id: e for e in entries}, synonyms)
     pathways = check_pathways(checker, {e.id: e for e in entries})
     kb = KnowledgeBase(
@@ -1051,6 +1088,7 @@ def check_knowledge(directory: str | Path = DEFAULT_DIR, *, today: dt.date | Non
         nation_cues=cues,
         rules=rules,
         pathways=pathways,
+        examples=examples,
     )
     return kb, checker.problems
 

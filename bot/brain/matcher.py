@@ -34,6 +34,9 @@ MatchOutcome = Literal["answer", "clarify", "fallback"]
 ANSWER: Final = "answer"
 CLARIFY: Final = "clarify"
 FALLBACK: Final = "fallback"
+# The questions of knowledge/examples/ labelled "fallback" are matched as one decline of this id, which is not an
+# entry (entry ids have no spaces): a question most like them gets the plain "I don't know that one" reply.
+OUT_OF_SCOPE: Final = "(out of scope)"
 _POSTINGS_CAP = 4000  # see _Space._gather
 
 
@@ -46,13 +49,16 @@ class Thresholds:
     """
 
     answer: float = 0.30  # at or above (with the margin): answer
-    margin: float = 0.09  # the best entry must lead the next by this share of its own score
+    margin: float = 0.07  # the best entry must lead the next by this share of its own score
     sure: float = 0.60  # at or above this, answer whatever the margin
     # "did you mean" only for real ambiguity: a best entry that is strong enough but does not lead clearly.
     # Below this, the bot says it does not know rather than offering weak guesses.
     clarify: float = 0.32  # at or above (and short of answering): "did you mean"; below: fallback
     length_relief: float = 0.20  # long questions score lower; thresholds ease by up to this share
     decline: float = 0.24  # a decline entry (e.g. clinical advice) recognised at or above this
+    # The out-of-scope examples must lead the best answer by this share of their score to stop it: a career
+    # question with one odd word ("band 4 pay in the army") is not out of scope because an example says so.
+    out_of_scope_lead: float = 0.05
 
     def ease(self, n_tokens: int) -> float:
         """The factor (<= 1) applied to `answer` and `clarify` for a question of n_tokens words."""
@@ -155,28 +161,31 @@ class _Space:
     def __init__(self, docs: Iterable[Counter], owner: np.ndarray, n_entries: int):
         vocab: defaultdict[str, int] = defaultdict()
         vocab.default_factory = vocab.__len__  # an unseen feature gets the next column number
-        feats: list[str] = []
+        col_ids = array("q")  # each document's features as column numbers at once: no feature strings kept
         doc_counts = array("d")
         lengths = array("q")
         for doc in docs:
             lengths.append(len(doc))
-            feats.extend(doc)
+            col_ids.extend(map(vocab.__getitem__, doc))
             doc_counts.extend(doc.values())
-        cols = np.fromiter(map(vocab.__getitem__, feats), dtype=np.int64, count=len(feats))
-        del feats
+        cols = np.frombuffer(col_ids, dtype=np.int64) if len(col_ids) else np.zeros(0, dtype=np.int64)
         self.vocab: dict[str, int] = dict(vocab)
         n_feats = max(len(vocab), 1)
         self.n_docs = len(lengths)
         self.n_entries = n_entries
-        rows = np.repeat(np.arange(self.n_docs, dtype=np.int64), np.frombuffer(lengths, dtype=np.int64))
-        ents = owner[rows] if len(rows) else np.zeros(0, dtype=np.int64)
+        # int32 rows and columns, and every temporary dropped as soon as it is used: the peak memory of a build
+        # is a handful of arrays as long as all the stored values, and this keeps it small
+        rows = np.repeat(np.arange(self.n_docs, dtype=np.int32), np.frombuffer(lengths, dtype=np.int64))
+        cols = cols.astype(np.int32)
+        del col_ids
 
         # one sort of (entry, feature) pairs gives both the document frequency and the centroids
-        keys = ents * n_feats + cols
+        keys = (owner[rows] if len(rows) else np.zeros(0, dtype=np.int64)).astype(np.int64) * n_feats + cols
         order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
-        first = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if len(keys) else order[:0]
-        pairs = sorted_keys[first]
+        keys = keys[order]
+        first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else order[:0]
+        pairs = keys[first]
+        del keys
 
         # Document frequency counts entries, not phrasings: a feature shared by many entries tells them apart
         # poorly, however many phrasings of one entry repeat it.
@@ -187,12 +196,15 @@ class _Space:
 
         counts = np.frombuffer(doc_counts, dtype=np.float64) if len(doc_counts) else np.zeros(0)
         weights = (1.0 + np.log(counts)) * self.idf[cols]
+        del counts, doc_counts
         norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=self.n_docs))
         weights /= np.where(norms > 0, norms, 1.0)[rows]
         doc_part = self._csc(rows, cols, weights, n_feats)
+        del rows, cols
 
         # entry centroids: the sum of an entry's normalised phrasing vectors, normalised again
         summed = np.add.reduceat(weights[order], first) if len(first) else np.zeros(0)
+        del weights, order
         cent_rows, cent_cols = pairs // n_feats, pairs % n_feats
         cnorm = np.sqrt(np.bincount(cent_rows, weights=summed * summed, minlength=n_entries))
         summed /= np.where(cnorm > 0, cnorm, 1.0)[cent_rows]
@@ -455,10 +467,16 @@ class Matcher:
         best = int(order[0])
         top = float(s[best])
         score = _pct(top)
-        if self._decline[best]:
-            declined = self.ids[best] if top >= t.decline else None
-            return Match(FALLBACK, None, score, self._candidates(s, order, t.clarify), declined, query, nations)
         answers = order[~self._decline[order]]
+        if self.ids[best] == OUT_OF_SCOPE and len(answers) and s[answers[0]] > top * (1 - t.out_of_scope_lead):
+            # the examples do not lead clearly: decide among the entries as if they were not there
+            best = int(answers[0])
+            top = float(s[best])
+            score = _pct(top)
+            order = order[order != order[0]]
+        if self._decline[best]:
+            declined = self.ids[best] if top >= t.decline and self.ids[best] != OUT_OF_SCOPE else None
+            return Match(FALLBACK, None, score, self._candidates(s, order, t.clarify), declined, query, nations)
         runner_up = float(s[answers[1]]) if len(answers) > 1 else 0.0
         candidates = self._candidates(s, order, t.clarify * t.ease(len(tokens)))
         ease = t.ease(len(tokens))
@@ -483,7 +501,13 @@ def _pct(x: float) -> int:
 
 
 def build_matcher(kb, **kwargs) -> Matcher:
-    """A matcher over a loaded KnowledgeBase."""
-    items = [Item(e.id, e.phrasings, e.kind == "decline", e.shortcuts) for e in kb.entries]
+    """A matcher over a loaded KnowledgeBase: each entry's phrasings and its example questions; the examples
+    labelled "fallback" as one more decline (OUT_OF_SCOPE)."""
+    examples: dict[str, list[str]] = {}
+    for ex in getattr(kb, "examples", ()):
+        examples.setdefault(ex.expect, []).append(ex.q)
+    items = [Item(e.id, (*e.phrasings, *examples.get(e.id, ())), e.kind == "decline", e.shortcuts) for e in kb.entries]
+    if examples.get("fallback"):
+        items.append(Item(OUT_OF_SCOPE, tuple(examples["fallback"]), True))
     kwargs.setdefault("cues", kb.nation_cues)
     return Matcher(items, kb.synonyms, **kwargs)

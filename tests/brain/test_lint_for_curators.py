@@ -165,13 +165,13 @@ NEW_ENTRY = """
 
 
 def test_a_curator_adds_an_entry_by_the_guide_on_any_day_and_gets_a_green_check(tmp_path):
-    """Add an entry with today's date, see lint ask for its evaluation lines, add them, lint, ask."""
+    """Add an entry with today's date, see lint ask for its example questions, add them, lint, ask."""
     today = dt.date.today()
     checkout = tmp_path / "checkout"
     knowledge = checkout / "knowledge"
     shutil.copytree(FIXTURE_KNOWLEDGE, knowledge)
-    evals = checkout / "tests" / "eval"
-    evals.mkdir(parents=True)
+    evals = knowledge / "examples"
+    evals.mkdir()
     entries = load_knowledge(knowledge, today=today).entries
     lines = "".join(
         f"  - q: {json.dumps(e.question.lower())}\n    expect: {e.id}\n" for e in entries if e.kind in ("answer", "bot")
@@ -183,7 +183,7 @@ def test_a_curator_adds_an_entry_by_the_guide_on_any_day_and_gets_a_green_check(
         f.write(NEW_ENTRY.format(today=today.isoformat()))
     assert errors(knowledge, today) == []
     [hint] = [w for w in warnings(knowledge, today) if "preceptorship-for-support-workers" in w]
-    assert "tests/eval/tuning.yaml" in hint and "expect: preceptorship-for-support-workers" in hint
+    assert "knowledge/examples/" in hint and "expect: preceptorship-for-support-workers" in hint
 
     suggested = hint[hint.index("  - q:") :]
     with (evals / "tuning.yaml").open("a") as f:

@@ -1,0 +1,127 @@
+"""knowledge/examples/: labelled member questions the matcher learns from, on copies of the fixture knowledge base."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.brain.evaluation import held_out
+from bot.brain.lint import check_knowledge, load_knowledge
+from bot.brain.matcher import OUT_OF_SCOPE
+from bot.brain.reply import Answerer
+from tests.conftest import FIXTURE_KNOWLEDGE, ROOT
+
+TODAY = dt.date(2026, 12, 1)
+ODD = "my gaffer reckons i should go for the ticket"  # no entry's words: the fixture falls back on it
+ODD_TOO = "gaffer reckons i should go for that ticket then?"
+OFF = "how much is band 4 pay in the army"  # the fixture answers it with pay-rates
+OFF_TOO = "what would band 4 pay be in the army reserves"
+
+
+@pytest.fixture
+def copy(tmp_path) -> Path:
+    target = tmp_path / "knowledge"
+    shutil.copytree(FIXTURE_KNOWLEDGE, target)
+    (target / "examples").mkdir()
+    return target
+
+
+def write(copy: Path, name: str, items: list[dict]) -> Path:
+    path = copy / "examples" / name
+    path.write_text(json.dumps({"questions": items}), encoding="utf-8")  # JSON is YAML
+    return path
+
+
+def test_an_example_teaches_the_bot_a_way_of_asking(copy, kb):
+    before = Answerer(kb)
+    assert before.reply(ODD, today=TODAY).outcome == "fallback"
+    write(copy, "asked.yaml", [{"q": ODD, "expect": "band-4"}])
+    after = Answerer(load_knowledge(copy, today=TODAY))
+    for question in (ODD, ODD_TOO):  # the example itself, and another wording of it
+        reply = after.reply(question, today=TODAY)
+        assert (reply.outcome, reply.entry_id) == ("answer", "band-4"), question
+
+
+def test_out_of_scope_examples_give_the_plain_i_dont_know_reply(copy, kb):
+    assert Answerer(kb).reply(OFF, today=TODAY).entry_id == "pay-rates"
+    write(copy, "off.yaml", [{"q": OFF, "expect": "fallback"}, {"q": "army medic pay", "expect": "fallback"}])
+    brain = Answerer(load_knowledge(copy, today=TODAY))
+    for question in (OFF, OFF_TOO):
+        reply = brain.reply(question, today=TODAY)
+        assert reply.outcome == "fallback" and reply.declined is None and reply.offer_person, question
+        assert OUT_OF_SCOPE not in {c.entry_id for c in reply.candidates}
+    # the career question itself is still answered
+    assert brain.reply("how much is band 4 pay", today=TODAY).entry_id == "pay-rates"
+
+
+def test_a_label_that_is_not_an_entry_is_a_warning_and_is_not_learned(copy):
+    write(copy, "asked.yaml", [{"q": ODD, "expect": "band-44"}, {"q": "band 4 pay", "expect": "pay-rates"}])
+    kb, problems = check_knowledge(copy, today=TODAY)
+    assert kb is not None and [p for p in problems if p.level == "error"] == []
+    [warning] = [str(p) for p in problems if p.rule == "unknown-example"]
+    assert "examples/asked.yaml" in warning and "'band-44'" in warning and "not an entry" in warning
+    assert [(ex.q, ex.expect, ex.source) for ex in kb.examples] == [("band 4 pay", "pay-rates", "asked")]
+    assert Answerer(kb).reply(ODD, today=TODAY).outcome == "fallback"
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("questions: [broken\n", "examples/bad.yaml"),
+        ("questions: just words\n", "must have a 'questions' list"),
+        ("questions:\n  - q: hello\n", "item 1 needs 'q'"),
+    ],
+)
+def test_a_broken_examples_file_is_an_error_that_names_it(copy, text, says):
+    (copy / "examples" / "bad.yaml").write_text(text, encoding="utf-8")
+    _, problems = check_knowledge(copy, today=TODAY)
+    errors = [str(p) for p in problems if p.level == "error"]
+    assert errors and any(says in e for e in errors), errors
+    assert all("examples/bad.yaml" in e for e in errors)
+
+
+def test_follow_ups_are_measured_but_not_learned(copy):
+    write(
+        copy,
+        "talk.yaml",
+        [
+            {"q": "how much is band 3 pay", "expect": "pay-rates", "group": "g"},
+            {"q": "and band 4?", "expect": "pay-rates", "group": "g", "follow_up_of": 0},
+        ],
+    )
+    kb = load_knowledge(copy, today=TODAY)
+    assert [ex.q for ex in kb.examples] == ["how much is band 3 pay"]
+
+
+def test_held_out_leaves_out_only_the_measured_files_examples(copy):
+    write(copy, "one.yaml", [{"q": ODD, "expect": "band-4"}])
+    two = write(copy, "two.yaml", [{"q": "band 4 pay", "expect": "pay-rates"}])
+    kb = load_knowledge(copy, today=TODAY)
+    assert {ex.source for ex in held_out(kb, copy / "examples" / "one.yaml").examples} == {"two"}
+    assert held_out(kb, two).examples == tuple(ex for ex in kb.examples if ex.source == "one")
+    assert held_out(kb, ROOT / "tests" / "eval" / "gate.yaml") is kb  # not an examples file: nothing left out
+
+
+def test_eval_held_out_measures_a_file_without_its_own_questions(copy):
+    path = write(copy, "asked.yaml", [{"q": ODD, "expect": "band-4"}])
+
+    def run(*flags: str) -> str:
+        cmd = [sys.executable, "-m", "bot.cli", "--knowledge", str(copy), "eval", str(path), "--quiet", *flags]
+        return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=60).stdout
+
+    assert "answered right:         1 (100.0%)" in run()  # learnt from itself
+    assert "answered right:         0 (0.0%)" in run("--held-out")
+
+
+def test_lint_asks_for_examples_of_an_entry_that_has_none(copy, kb):
+    answerable = [e for e in kb.entries if e.kind in ("answer", "bot")]
+    write(copy, "asked.yaml", [{"q": e.question, "expect": e.id} for e in answerable[1:]])
+    _, problems = check_knowledge(copy, today=TODAY)
+    [hint] = [str(p) for p in problems if p.rule == "unlabelled"]
+    assert answerable[0].id in hint and "knowledge/examples/" in hint and f"expect: {answerable[0].id}" in hint
