@@ -67,6 +67,8 @@ def test_an_installed_copy_answers_from_another_folder(tmp_path):
         timeout=300,
     )
     assert (target / "bot" / "_knowledge" / "settings.yaml").is_file()
+    examples = {p.name for p in (ROOT / "knowledge" / "examples").glob("*.yaml")}
+    assert examples and {p.name for p in (target / "bot" / "_knowledge" / "examples").glob("*.yaml")} == examples
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("KNOWLEDGE_DIR", "PYTHONPATH")}
