@@ -41,11 +41,11 @@ def test_the_gate_is_big_enough(brain):
     assert counts[False] >= 300 and counts[True] >= 100
 
 
-# The targets for the gate are 92% right, at most 2% wrong and 95% declined (`make eval` checks them and
-# says how far off we are). Today the bot reaches 90.6% right, 2.9% wrong and 92.4% declined on it, so the suite
-# holds the line just under that: a change that makes the blind gate worse turns CI red. Raise these floors as the
-# knowledge improves; never lower them to let a change through.
-GATE_FLOOR = {"accuracy": 0.90, "wrong": 0.03, "declined": 0.92, "clarify": 0.08}
+# The targets for the gate: at least 92% right, at most 2% wrong, at least 95% of out-of-scope questions
+# declined and "did you mean" on at most 8% (`make eval` checks the first three too). The bot meets them (93.5%,
+# 1.4%, 95.4%, 3.7% on 4 December), so the suite holds exactly those targets: a change that takes the blind gate
+# below any of them turns CI red. Never lower them to let a change through.
+GATE_FLOOR = {"accuracy": 0.92, "wrong": 0.02, "declined": 0.95, "clarify": 0.08}
 
 
 def test_the_gate_holds_its_floor(gate):
