@@ -161,14 +161,13 @@ class _Space:
     def __init__(self, docs: Iterable[Counter], owner: np.ndarray, n_entries: int):
         vocab: defaultdict[str, int] = defaultdict()
         vocab.default_factory = vocab.__len__  # an unseen feature gets the next column number
-        col_ids = array("q")  # each document's features as column numbers at once: no feature strings kept
-        doc_counts = array("d")
+        col_ids = array("i")  # each document's features as column numbers at once: no feature strings kept
+        doc_counts = array("f")  # counts are small whole numbers: exact in float32
         lengths = array("q")
         for doc in docs:
             lengths.append(len(doc))
             col_ids.extend(map(vocab.__getitem__, doc))
             doc_counts.extend(doc.values())
-        cols = np.frombuffer(col_ids, dtype=np.int64) if len(col_ids) else np.zeros(0, dtype=np.int64)
         self.vocab: dict[str, int] = dict(vocab)
         n_feats = max(len(vocab), 1)
         self.n_docs = len(lengths)
@@ -176,11 +175,12 @@ class _Space:
         # int32 rows and columns, and every temporary dropped as soon as it is used: the peak memory of a build
         # is a handful of arrays as long as all the stored values, and this keeps it small
         rows = np.repeat(np.arange(self.n_docs, dtype=np.int32), np.frombuffer(lengths, dtype=np.int64))
-        cols = cols.astype(np.int32)
+        cols = np.array(col_ids, dtype=np.int32)
         del col_ids
 
         # one sort of (entry, feature) pairs gives both the document frequency and the centroids
-        keys = (owner[rows] if len(rows) else np.zeros(0, dtype=np.int64)).astype(np.int64) * n_feats + cols
+        key_type = np.int32 if n_entries * n_feats < 2**31 else np.int64
+        keys = (owner[rows] if len(rows) else np.zeros(0, dtype=np.int64)).astype(key_type) * key_type(n_feats) + cols
         order = np.argsort(keys, kind="stable")
         keys = keys[order]
         first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else order[:0]
@@ -194,8 +194,8 @@ class _Space:
         self.idf = np.log((1 + n) / (1 + df)) + 1.0
         self.unknown_idf = math.log(1 + n) + 1.0
 
-        counts = np.frombuffer(doc_counts, dtype=np.float64) if len(doc_counts) else np.zeros(0)
-        weights = (1.0 + np.log(counts)) * self.idf[cols]
+        counts = np.frombuffer(doc_counts, dtype=np.float32) if len(doc_counts) else np.zeros(0, dtype=np.float32)
+        weights = (1.0 + np.log(counts.astype(np.float64))) * self.idf[cols]
         del counts, doc_counts
         norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=self.n_docs))
         weights /= np.where(norms > 0, norms, 1.0)[rows]
@@ -226,13 +226,16 @@ class _Space:
         self.doc_len = np.diff(doc_ptr)
         self.cent_len = np.diff(cent_ptr)
         self.indptr = doc_ptr + cent_ptr  # where each feature's values start
-        # each stored value's feature, phrasings' first within a feature (a stable sort keeps each part's order)
-        feature = np.concatenate(
-            [np.repeat(np.arange(n_feats), self.doc_len), np.repeat(np.arange(n_feats), self.cent_len)]
-        )
-        order = np.argsort(feature, kind="stable")
-        self.all_rows = np.concatenate([doc_rows, cent_rows + np.int32(self.n_docs)])[order].astype(np.int32)
-        self.all_vals = np.concatenate([doc_vals, cent_vals])[order].astype(np.float32)
+        # Each part is already in feature order, so each value's place in the one store is known without a sort:
+        # a phrasing value at position i of feature f goes after the centroid values of the features before f
+        # (i + cent_ptr[f]), a centroid value at k after the phrasing values of f and those before (k + doc_ptr[f+1]).
+        n_doc, n_cent = len(doc_rows), len(cent_rows)
+        self.all_rows = np.empty(n_doc + n_cent, dtype=np.int32)
+        self.all_vals = np.empty(n_doc + n_cent, dtype=np.float32)
+        place = np.arange(n_doc, dtype=np.int64) + np.repeat(cent_ptr[:-1], self.doc_len)
+        self.all_rows[place], self.all_vals[place] = doc_rows, doc_vals
+        place = np.arange(n_cent, dtype=np.int64) + np.repeat(doc_ptr[1:], self.cent_len)
+        self.all_rows[place], self.all_vals[place] = cent_rows + np.int32(self.n_docs), cent_vals
 
     def query(self, feats: Counter) -> tuple[np.ndarray, np.ndarray]:
         """Cosine similarity of the question with every phrasing and with every entry centroid."""
