@@ -180,7 +180,8 @@ class _Space:
 
         # one sort of (entry, feature) pairs gives both the document frequency and the centroids
         key_type = np.int32 if n_entries * n_feats < 2**31 else np.int64
-        keys = (owner[rows] if len(rows) else np.zeros(0, dtype=np.int64)).astype(key_type) * n_feats + cols
+        keys: np.ndarray = (owner[rows] if len(rows) else np.zeros(0, dtype=np.int64)).astype(key_type)
+        keys = keys * n_feats + cols
         order = np.argsort(keys, kind="stable")
         keys = keys[order]
         first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else order[:0]
