@@ -946,6 +946,20 @@ class _Checker:
         return out
 
     # across files
+    @staticmethod
+    def _example_conflict(key, expect, declines, asked_as, phrased_as) -> str:
+        """Why an example's label disagrees with another example or an alternate of the same words, or ''.
+        ('fallback' agrees with any decline entry.)"""
+
+        def same(a: str, b: str) -> bool:
+            return a == b or (a in declines and b in declines)
+
+        if key in asked_as and not same(asked_as[key][0], expect):
+            return f"is also an example for '{asked_as[key][0]}' in {asked_as[key][1]}"
+        if key in phrased_as and not same(phrased_as[key], expect):
+            return f"is an alternate of '{phrased_as[key]}'"
+        return ""
+
     def check_examples(self, entries: list[Entry]) -> tuple[Example, ...]:
         """knowledge/examples/*.yaml: questions members ask (`q`), each with the entry that answers it (`expect`,
         or `fallback` for one the bot should not answer). The matcher learns from them as it does from the
@@ -960,6 +974,9 @@ class _Checker:
         ids = {e.id: e for e in entries}
         out: list[Example] = []
         labelled: set[str] = set()
+        asked_as: dict[str, tuple[str, str]] = {}  # normalised question -> (label, file) of its first example
+        phrased_as = {normalise(p): e.id for e in entries for p in e.phrasings}
+        declines = {"fallback"} | {e.id for e in entries if e.kind == "decline"}
         for path in files:
             rel = self.rel(path)
             data = self.read(path)
@@ -991,6 +1008,12 @@ class _Checker:
                 labelled.add(expect)
                 if isinstance(item.get("follow_up_of"), int):
                     continue
+                key = normalise(q)
+                other = self._example_conflict(key, expect, declines, asked_as, phrased_as)
+                if other:
+                    message = f"item {n} ('{q.strip()}') {other}: keep one label"
+                    self.warn(rel, line, expect, message, rule="example-conflict")
+                asked_as.setdefault(key, (expect, rel))
                 out.append(Example(q.strip(), expect, path.stem))
         if not files:
             return ()

@@ -125,3 +125,15 @@ def test_lint_asks_for_examples_of_an_entry_that_has_none(copy, kb):
     _, problems = check_knowledge(copy, today=TODAY)
     [hint] = [str(p) for p in problems if p.rule == "unlabelled"]
     assert answerable[0].id in hint and "knowledge/examples/" in hint and f"expect: {answerable[0].id}" in hint
+
+
+def test_lint_warns_when_an_example_disagrees_with_another_or_with_an_alternate(copy, kb):
+    alternate = next(p for p in kb.by_id["band-4"].alternates)
+    write(copy, "one.yaml", [{"q": "band 4 pay", "expect": "pay-rates"}, {"q": alternate, "expect": "rebanding"}])
+    write(copy, "two.yaml", [{"q": "Band 4 pay?", "expect": "band-4"}, {"q": "tell me a joke", "expect": "fallback"}])
+    _, problems = check_knowledge(copy, today=TODAY)
+    found = sorted(str(p) for p in problems if p.rule == "example-conflict")
+    assert len(found) == 2, found
+    assert "is an alternate of 'band-4'" in found[0] and "examples/one.yaml" in found[0]
+    assert "is also an example for 'pay-rates' in knowledge/examples/one.yaml" in found[1]
+    assert "examples/two.yaml" in found[1]
