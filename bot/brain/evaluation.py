@@ -15,7 +15,7 @@ FALLBACK_LABEL = "fallback"
 @dataclass(frozen=True)
 class Labelled:
     q: str
-    expect: str  # an entry id or "fallback"
+    expect: str  # an entry id, or "fallback" (out of scope); a decline entry's id: out of scope, with that decline
     group: str = ""  # the `group:` of the item, else the `# --- group ---` comment above it
     follow_up_of: int | None = None  # a follow-up question: the index (in its group) of the question it follows
 
@@ -30,6 +30,8 @@ class EvalResult:
     missed: int = 0  # in-scope questions that fell back
     out_of_scope: int = 0
     declined: int = 0
+    named: int = 0  # out-of-scope questions labelled with a decline entry (not just "fallback") and declined
+    named_right: int = 0  # ...with that decline entry's reply
     misses: list[tuple[Labelled, str, str | None, int]] = field(default_factory=list)
     by_group: dict[str, list[int]] = field(default_factory=dict)  # group -> [right or declined, total]
 
@@ -78,6 +80,8 @@ class EvalResult:
             f"out-of-scope questions:   {self.out_of_scope}",
             f"  declined:               {self.declined} ({self.declined_rate:.1%})",
         ]
+        if self.named:
+            lines.append(f"  with the decline named: {self.named_right} of the {self.named} labelled with one")
         if show_misses and self.misses:
             lines.append("")
             lines.append("misses (expected -> got, score):")
@@ -150,6 +154,14 @@ def outcome_of(brain, question: str, reply=None) -> tuple[str, str | None, int, 
     )
 
 
+def _decline_ids(brain) -> set[str]:
+    """The decline entries' ids: a question labelled with one is out of scope, and should get that decline."""
+    kb = getattr(brain, "kb", None)
+    if kb is not None:
+        return {e.id for e in kb.entries if e.kind == "decline"}
+    return {i for i, d in zip(brain.ids, brain._decline, strict=True) if d}
+
+
 def evaluate(brain, questions: list[Labelled], follow_up=None) -> EvalResult:
     """Measure `brain` (an Answerer, or a Matcher alone) on labelled questions.
 
@@ -157,6 +169,7 @@ def evaluate(brain, questions: list[Labelled], follow_up=None) -> EvalResult:
     of the one it follows (the conversation core provides it); without it, follow-ups are asked on their own.
     """
     result = EvalResult()
+    declines = _decline_ids(brain)
     replies: dict[tuple[str, int], object] = {}
     position: dict[str, int] = {}
     for item in questions:
@@ -170,11 +183,14 @@ def evaluate(brain, questions: list[Labelled], follow_up=None) -> EvalResult:
         outcome, got, score, candidates = outcome_of(brain, item.q, reply)
         tally = result.by_group.setdefault(item.group, [0, 0])
         tally[1] += 1
-        if item.expect == FALLBACK_LABEL:
+        if item.expect == FALLBACK_LABEL or item.expect in declines:
             result.out_of_scope += 1
             if outcome == FALLBACK:
                 result.declined += 1
                 tally[0] += 1
+                if item.expect in declines:
+                    result.named += 1
+                    result.named_right += got == item.expect
             else:
                 result.misses.append((item, outcome, got, score))
             continue

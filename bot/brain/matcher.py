@@ -471,15 +471,22 @@ class Matcher:
         best = int(order[0])
         top = float(s[best])
         score = _pct(top)
+        if self.ids[best] == OUT_OF_SCOPE:
+            others = order[1:]
+            if len(others) and s[others[0]] > top * (1 - t.out_of_scope_lead):
+                # the examples do not lead clearly: decide as if they were not there
+                order = others
+                best = int(order[0])
+                top = float(s[best])
+                score = _pct(top)
+            else:
+                # out of scope; the decline entry that says who can help, if one is recognised
+                named = [i for i in order if self._decline[i] and self.ids[i] != OUT_OF_SCOPE and s[i] >= t.decline]
+                declined = self.ids[int(named[0])] if named else None
+                return Match(FALLBACK, None, score, self._candidates(s, order, t.clarify), declined, query, nations)
         answers = order[~self._decline[order]]
-        if self.ids[best] == OUT_OF_SCOPE and len(answers) and s[answers[0]] > top * (1 - t.out_of_scope_lead):
-            # the examples do not lead clearly: decide among the entries as if they were not there
-            best = int(answers[0])
-            top = float(s[best])
-            score = _pct(top)
-            order = order[order != order[0]]
         if self._decline[best]:
-            declined = self.ids[best] if top >= t.decline and self.ids[best] != OUT_OF_SCOPE else None
+            declined = self.ids[best] if top >= t.decline else None
             return Match(FALLBACK, None, score, self._candidates(s, order, t.clarify), declined, query, nations)
         runner_up = float(s[answers[1]]) if len(answers) > 1 else 0.0
         candidates = self._candidates(s, order, t.clarify * t.ease(len(tokens)))

@@ -56,9 +56,12 @@ def test_the_gate_holds_its_floor(gate):
     assert gate.clarify_rate <= GATE_FLOOR["clarify"], report
 
 
-def test_every_patient_care_question_of_the_gate_is_declined(gate):
+def test_every_patient_care_question_of_the_gate_is_declined(gate, brain):
+    """...and with the clinical decline (ask your supervising physiotherapist), not just "I don't know"."""
     declined, total = gate.group_rate("patient")
     assert total >= 20 and declined == total, gate.report()
+    patient_care = [q.q for q in load_questions(GATE, brain.kb) if "patient" in q.group]
+    assert [q for q in patient_care if brain.reply(q).declined != "clinical-advice"] == []
 
 
 def test_no_gate_question_is_copied_into_the_alternates(brain):
@@ -77,14 +80,17 @@ def test_no_gate_question_is_copied_into_the_alternates(brain):
 
 def test_no_example_copies_or_nearly_copies_a_gate_question(brain):
     """What the bot learns from never holds a gate question, word for word or nearly (after normalising, an
-    edit similarity over 90%: 'band 4 pay' beside 'band 5 pay' is a different question, a changed word or two
-    in a long one is not)."""
+    edit similarity over 90%, in the order typed or with the words sorted: 'band 4 pay' beside 'band 5 pay' is a
+    different question, a changed word or two in a long one is not)."""
     gate = [normalise(q.q) for q in load_questions(GATE, brain.kb)]
     examples = [ex for ex in brain.kb.examples]
     assert len(examples) >= 1000
-    near = process.cdist([normalise(ex.q) for ex in examples], gate, scorer=fuzz.ratio, score_cutoff=91, workers=1)
-    copied = sorted({examples[i].q for i in near.nonzero()[0]})
-    assert copied == []
+    asked = [normalise(ex.q) for ex in examples]
+    copied = set()
+    for scorer in (fuzz.ratio, fuzz.token_sort_ratio):  # the same words in another order are a copy too
+        near = process.cdist(asked, gate, scorer=scorer, score_cutoff=91, workers=1)
+        copied |= {examples[i].q for i in near.nonzero()[0]}
+    assert sorted(copied) == []
 
 
 def test_the_examples_cover_every_entry_and_each_nation(brain):

@@ -22,6 +22,7 @@ ODD = "my gaffer reckons i should go for the ticket"  # no entry's words: the fi
 ODD_TOO = "gaffer reckons i should go for that ticket then?"
 OFF = "how much is band 4 pay in the army"  # the fixture answers it with pay-rates
 OFF_TOO = "what would band 4 pay be in the army reserves"
+WOBBLY = "mrs k in bay 3 is wobbly, can i take her on the stairs"
 
 
 @pytest.fixture
@@ -137,3 +138,33 @@ def test_lint_warns_when_an_example_disagrees_with_another_or_with_an_alternate(
     assert "is an alternate of 'band-4'" in found[0] and "examples/one.yaml" in found[0]
     assert "is also an example for 'pay-rates' in knowledge/examples/one.yaml" in found[1]
     assert "examples/two.yaml" in found[1]
+
+
+def test_an_example_labelled_with_a_decline_teaches_that_decline(copy, kb):
+    question = "mrs k in bay 3 is wobbly on her feet, can i try her on the stairs today"
+    assert Answerer(kb).reply(question, today=TODAY).declined != "clinical-advice"
+    write(
+        copy,
+        "care.yaml",
+        [{"q": "mrs k in bay 3 is wobbly, can i take her on the stairs", "expect": "clinical-advice"}],
+    )
+    reply = Answerer(load_knowledge(copy, today=TODAY)).reply(question, today=TODAY)
+    assert (reply.outcome, reply.declined) == ("fallback", "clinical-advice")
+
+
+def test_eval_counts_a_decline_label_as_out_of_scope_and_checks_the_decline(copy, tmp_path):
+    write(
+        copy,
+        "care.yaml",
+        [{"q": "mrs k in bay 3 is wobbly, can i take her on the stairs", "expect": "clinical-advice"}],
+    )
+    questions = tmp_path / "q.yaml"
+    questions.write_text(
+        "questions:\n"
+        "  - q: mrs k in bay 3 is wobbly on her feet, can i try her on the stairs today\n    expect: clinical-advice\n"
+        "  - q: tell me a joke\n    expect: clinical-advice\n"
+    )
+    cmd = [sys.executable, "-m", "bot.cli", "--knowledge", str(copy), "eval", str(questions), "--quiet"]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=60).stdout
+    assert "in-scope questions:       0" in out and "out-of-scope questions:   2" in out
+    assert "declined:               2 (100.0%)" in out and "with the decline named: 1 of the 2" in out

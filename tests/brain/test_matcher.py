@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.brain.matcher import ANSWER, CLARIFY, FALLBACK, Item, Matcher, Thresholds, build_matcher, stem
+from bot.brain.matcher import ANSWER, CLARIFY, FALLBACK, OUT_OF_SCOPE, Item, Matcher, Thresholds, build_matcher, stem
 
 TINY = [
     Item(
@@ -175,3 +175,19 @@ def test_hostile_input_is_bounded_and_quick(real):
     for text in ("band 5 " * 6000, "a" * 40_000, "ثبت نام در انجمن" * 500, "<@U1>" * 5000):
         assert real.match(text).outcome in (ANSWER, CLARIFY, FALLBACK)
     assert time.perf_counter() - start < 5  # generous: a guard against runaway work, not a benchmark
+
+
+def test_out_of_scope_examples_decline_with_the_decline_entry_that_fits_or_plainly():
+    m = Matcher(
+        [
+            Item("band-4-pay", ("how much is band 4 pay", "band 4 salary")),
+            Item("clinical-advice", ("patient dizzy during exercise", "patient pain exercise"), decline=True),
+            Item(OUT_OF_SCOPE, ("patient dizzy during exercise on the stairs", "where can i park at work"), True),
+        ]
+    )
+    near_both = m.match("my patient went dizzy during exercise on the stairs")
+    assert (near_both.outcome, near_both.declined) == ("fallback", "clinical-advice")
+    only_examples = m.match("where can i park my car at work")
+    assert (only_examples.outcome, only_examples.declined) == ("fallback", None)
+    assert OUT_OF_SCOPE not in {c.entry_id for c in near_both.candidates + only_examples.candidates}
+    assert m.match("how much is band 4 pay").entry_id == "band-4-pay"
