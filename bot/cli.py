@@ -218,12 +218,12 @@ def cmd_eval(args) -> int:
     from bot.brain.reply import Answerer
 
     kb = _load(args)
-    answerer = Answerer(held_out(kb, args.file) if args.held_out else kb)
     try:
-        questions = load_questions(args.file, answerer.kb)
+        questions = load_questions(args.file, kb)
     except (OSError, ValueError) as exc:
         print(f"physio-career eval: {exc}", file=sys.stderr)
         return 2
+    answerer = Answerer(held_out(kb, args.file, questions) if args.held_out else kb)
     from bot.conversation.followups import follow_up_answerer
 
     result = evaluate(answerer, questions, follow_up_answerer(answerer))
@@ -373,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--held-out",
         action="store_true",
-        help="for a file of knowledge/examples/: leave its own questions out of what the bot learns from first",
+        help="leave the file's questions (and near copies of them) out of what the bot learns from first",
     )
     p.set_defaults(func=cmd_eval)
 

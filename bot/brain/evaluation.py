@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import yaml
+from rapidfuzz import fuzz, process
 
 from bot.brain.matcher import ANSWER, CLARIFY, FALLBACK
+from bot.brain.text import normalise
 
 FALLBACK_LABEL = "fallback"
 
@@ -124,13 +128,25 @@ def load_questions(path: str | Path, kb=None) -> list[Labelled]:
     return out
 
 
-def held_out(kb, path: str | Path):
-    """`kb` without the examples that came from the examples file `path`, so that file measures questions the
-    bot has not learnt from (a file outside knowledge/examples/ leaves `kb` as it is)."""
-    path = Path(path).resolve()
-    if path.parent != (Path(kb.directory) / "examples").resolve():
-        return kb
-    return replace(kb, examples=tuple(ex for ex in kb.examples if ex.source != path.stem))
+NEAR_COPY = 91  # an edit similarity (0-100, in the order typed or with the words sorted) this high is a copy
+
+
+def held_out(kb, path: str | Path, questions: list[Labelled] | None = None):
+    """`kb` without what would let the questions of `path` be measured on what the bot has learnt from them:
+    the examples that came from that file (when it is one of knowledge/examples/), and any example, from any
+    file, that copies or nearly copies one of its `questions` (after normalising: see NEAR_COPY)."""
+    path = Path(os.path.abspath(path))  # not resolved: a symlink in examples/ is read under its own name
+    own = path.parent == Path(os.path.abspath(Path(kb.directory) / "examples"))
+    kept = [ex for ex in kb.examples if not (own and ex.source == path.stem)]
+    if questions:
+        asked = [normalise(q.q) for q in questions]
+        texts = [normalise(ex.q) for ex in kept]
+        near = np.zeros(len(kept), dtype=bool)
+        for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
+            hits = process.cdist(texts, asked, scorer=scorer, score_cutoff=NEAR_COPY, workers=1)
+            near |= hits.any(axis=1)
+        kept = [ex for ex, copy in zip(kept, near, strict=True) if not copy]
+    return replace(kb, examples=tuple(kept))
 
 
 HELP_ENTRY = "about-this-bot"  # the help reply ("help", an empty question) does what this entry does

@@ -16,6 +16,7 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -977,11 +978,21 @@ class _Checker:
         asked_as: dict[str, tuple[str, str]] = {}  # normalised question -> (label, file) of its first example
         phrased_as = {normalise(p): e.id for e in entries for p in e.phrasings}
         declines = {"fallback"} | {e.id for e in entries if e.kind == "decline"}
+        first_problem, broken_before = len(self.problems), list(self.broken_files)
+        for path in sorted(folder.glob("*.yml")) if folder.is_dir() else []:
+            self.err(self.rel(path), None, None, f"example files must end in .yaml: rename it to {path.stem}.yaml")
         for path in files:
             rel = self.rel(path)
-            data = self.read(path)
-            if data is None:
+            if not path.is_file():
+                self.err(rel, None, None, "is not a file (a folder, or a link to nothing): remove it")
                 continue
+            try:
+                data = self.read(path)
+            except OSError as exc:
+                self.err(rel, None, None, f"cannot be read ({exc.strerror or exc})")
+                continue
+            if data is None and rel in self.broken_files:
+                continue  # read() said what is wrong with it
             items = data.get("questions") if isinstance(data, dict) else None
             if not isinstance(items, list):
                 self.err(rel, 1, None, "must have a 'questions' list of items with 'q' (the question) and 'expect'")
@@ -992,8 +1003,16 @@ class _Checker:
                     line = item.key_lines.get("q")
                 q = item.get("q") if isinstance(item, dict) else None
                 expect = item.get("expect") if isinstance(item, dict) else None
-                if not isinstance(q, str) or not q.strip() or not isinstance(expect, str) or not expect:
+                if not isinstance(item, dict) or "q" not in item or not isinstance(expect, str) or not expect:
                     self.err(rel, line, None, f"item {n} needs 'q' (the question) and 'expect' (an entry or fallback)")
+                    continue
+                if not isinstance(q, str):
+                    self.err(
+                        rel, line, None, f'item {n}: put the question in double quotes ("...") so it is read as text'
+                    )
+                    continue
+                if not normalise(q):
+                    self.warn(rel, line, None, f"item {n} has no words to learn from, so it is skipped")
                     continue
                 if expect != "fallback" and expect not in ids:
                     self.warn(
@@ -1015,6 +1034,11 @@ class _Checker:
                     self.warn(rel, line, expect, message, rule="example-conflict")
                 asked_as.setdefault(key, (expect, rel))
                 out.append(Example(q.strip(), expect, path.stem))
+        # A broken example file fails lint and CI, but never stops the running bot: it learns from the rest.
+        self.broken_files[:] = broken_before  # and it says nothing about the entries the other checks read
+        self.problems[first_problem:] = [
+            replace(p, rule="bad-example") if p.level == "error" else p for p in self.problems[first_problem:]
+        ]
         if not files:
             return ()
         for e in entries:
@@ -1117,7 +1141,7 @@ def check_knowledge(directory: str | Path = DEFAULT_DIR, *, today: dt.date | Non
 
 
 # Problems that lint (and so CI) fails on but that never stop a running bot from answering.
-SERVING_TOLERATES = {"expired"}
+SERVING_TOLERATES = {"expired", "bad-example"}
 
 
 def blocking(problems: Iterable[Problem]) -> list[Problem]:

@@ -76,15 +76,47 @@ def test_a_label_that_is_not_an_entry_is_a_warning_and_is_not_learned(copy):
     [
         ("questions: [broken\n", "examples/bad.yaml"),
         ("questions: just words\n", "must have a 'questions' list"),
+        ("# only a comment\n", "must have a 'questions' list"),
         ("questions:\n  - q: hello\n", "item 1 needs 'q'"),
+        ("questions:\n  - just a line\n", "item 1 needs 'q'"),
+        ("questions:\n  - q: no\n    expect: band-4\n", "put the question in double quotes"),
+        ("questions:\n  - q: 2024\n    expect: band-4\n", "put the question in double quotes"),
+        (b"questions:\n  - q: caf\xe9\n    expect: band-4\n", "examples/bad.yaml"),
     ],
 )
-def test_a_broken_examples_file_is_an_error_that_names_it(copy, text, says):
-    (copy / "examples" / "bad.yaml").write_text(text, encoding="utf-8")
+def test_a_broken_examples_file_fails_lint_naming_it_but_the_bot_still_starts(copy, text, says):
+    path = copy / "examples" / "bad.yaml"
+    path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text, encoding="utf-8")
+    write(copy, "good.yaml", [{"q": ODD, "expect": "band-4"}])
     _, problems = check_knowledge(copy, today=TODAY)
     errors = [str(p) for p in problems if p.level == "error"]
     assert errors and any(says in e for e in errors), errors
     assert all("examples/bad.yaml" in e for e in errors)
+    brain = Answerer(load_knowledge(copy, today=TODAY))  # it serves, and learns from the good file
+    assert brain.reply(ODD, today=TODAY).entry_id == "band-4"
+
+
+@pytest.mark.parametrize("make", ["folder", "dangling link", "yml"])
+def test_a_thing_in_examples_that_is_not_a_yaml_file_is_named(copy, tmp_path, make):
+    examples = copy / "examples"
+    if make == "folder":
+        (examples / "d.yaml").mkdir()
+    elif make == "dangling link":
+        (examples / "d.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    else:
+        (examples / "d.yml").write_text("questions: []\n")
+    _, problems = check_knowledge(copy, today=TODAY)
+    [error] = [str(p) for p in problems if p.level == "error"]
+    assert "examples/d.y" in error and ("not a file" in error or "rename it to d.yaml" in error)
+    assert load_knowledge(copy, today=TODAY) is not None
+
+
+def test_a_question_with_no_words_is_skipped_with_a_warning(copy):
+    write(copy, "odd.yaml", [{"q": "???", "expect": "band-4"}, {"q": "!!!", "expect": "pay-rates"}])
+    kb, problems = check_knowledge(copy, today=TODAY)
+    assert kb is not None and kb.examples == ()
+    found = [str(p) for p in problems if p.level == "warning" and "examples/odd.yaml" in str(p)]
+    assert len(found) == 2 and all("no words" in w for w in found)
 
 
 def test_follow_ups_are_measured_but_not_learned(copy):
@@ -106,7 +138,7 @@ def test_held_out_leaves_out_only_the_measured_files_examples(copy):
     kb = load_knowledge(copy, today=TODAY)
     assert {ex.source for ex in held_out(kb, copy / "examples" / "one.yaml").examples} == {"two"}
     assert held_out(kb, two).examples == tuple(ex for ex in kb.examples if ex.source == "one")
-    assert held_out(kb, ROOT / "tests" / "eval" / "gate.yaml") is kb  # not an examples file: nothing left out
+    assert held_out(kb, ROOT / "tests" / "eval" / "gate.yaml").examples == kb.examples  # not an examples file
 
 
 def test_eval_held_out_measures_a_file_without_its_own_questions(copy):
@@ -168,3 +200,28 @@ def test_eval_counts_a_decline_label_as_out_of_scope_and_checks_the_decline(copy
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=60).stdout
     assert "in-scope questions:       0" in out and "out-of-scope questions:   2" in out
     assert "declined:               2 (100.0%)" in out and "with the decline named: 1 of the 2" in out
+
+
+def test_held_out_also_leaves_out_near_copies_from_other_files(copy, tmp_path):
+    from bot.brain.evaluation import load_questions
+
+    write(copy, "one.yaml", [{"q": ODD, "expect": "band-4"}, {"q": "band 4 pay", "expect": "pay-rates"}])
+    elsewhere = tmp_path / "asked.yaml"  # not an examples file: only its near copies are left out
+    elsewhere.write_text(json.dumps({"questions": [{"q": ODD.upper() + "!!", "expect": "band-4"}]}))
+    kb = load_knowledge(copy, today=TODAY)
+    kept = held_out(kb, elsewhere, load_questions(elsewhere, kb)).examples
+    assert [ex.q for ex in kept] == ["band 4 pay"]
+    reordered = tmp_path / "reordered.yaml"  # the same words in another order are a copy too
+    reordered.write_text(
+        json.dumps({"questions": [{"q": "i should go for the ticket my gaffer reckons", "expect": "band-4"}]})
+    )
+    assert [ex.q for ex in held_out(kb, reordered, load_questions(reordered, kb)).examples] == ["band 4 pay"]
+
+
+def test_held_out_reads_a_symlinked_examples_file_under_its_own_name(copy, tmp_path):
+    target = tmp_path / "kept-elsewhere.yaml"
+    target.write_text(json.dumps({"questions": [{"q": ODD, "expect": "band-4"}]}))
+    (copy / "examples" / "linked.yaml").symlink_to(target)
+    kb = load_knowledge(copy, today=TODAY)
+    assert [ex.source for ex in kb.examples] == ["linked"]
+    assert held_out(kb, copy / "examples" / "linked.yaml").examples == ()
