@@ -2,7 +2,8 @@
 
 Nothing here talks to Slack at import time. Both Socket Mode and HTTP serve the same app (`bot.slack.serve`).
 Listeners are thin: they turn Slack's payload into plain text and a `Member`, ask the core (in a worker thread,
-since it may touch the database), and render its `Reply` as Block Kit (`bot.slack.blocks`).
+since it may touch the database; a question runs as steps, on the loop but for the reads that may wait), and
+render its `Reply` as Block Kit (`bot.slack.blocks`).
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ from bot.brain.reply import HELP, Reply
 from bot.conversation import NONE_OF_THESE, Answered, Assistant, ButtonValue, Member, Surface, unpack
 from bot.conversation.planner import Planner, is_plan_request
 from bot.conversation.planner import unpack as unpack_plan
-from bot.runtime import InFlight, off_loop
+from bot.runtime import InFlight, off_loop, run_steps
 from bot.teams import cards, ids
 from bot.teams.markup import to_plain
 
@@ -415,7 +415,7 @@ def register(app: AgentApplication[TurnState], ctx: TeamsContext) -> None:
             turn = await off_loop(planner.start, member(activity))
             await send_card(ctx, context, cards.plan_turn_card(turn))
             return
-        answered = await off_loop(assistant.ask, text, SURFACE, member(activity))
+        answered = await run_steps(assistant.ask_steps(text, SURFACE, member(activity)))
         reply = answered.reply
         if reply.outcome == HELP:
             built = cards.welcome_card(reply)

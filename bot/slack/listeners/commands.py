@@ -11,7 +11,7 @@ import logging
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.runtime import off_loop
+from bot.runtime import off_loop, run_steps
 from bot.slack import blocks as render
 from bot.slack import ids
 from bot.slack.app import SlackContext
@@ -33,7 +33,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
                 await ack(response_type="ephemeral", **(await off_loop(report_for, ctx, user_id)))
                 return
             who = member(user_id, team=command.get("team_id"))
-            answered = await off_loop(ctx.assistant.ask, text, "command", who)
+            answered = await run_steps(ctx.assistant.ask_steps(text, "command", who))
             message = render.reply_message(
                 answered.reply,
                 ref=answered.ref,
