@@ -7,6 +7,7 @@ question, a user id or a row (an exception's own message may quote them).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import queue
@@ -135,6 +136,40 @@ def bounded(fn: Callable[[], T], timeout: float, what: str) -> T:
     return box["value"]  # type: ignore[return-value]
 
 
+async def bounded_async(fn: Callable[[], T], timeout: float, what: str) -> T:
+    """`bounded` for a caller on an event loop: fn() on a helper thread, awaited at most `timeout` seconds, with
+    one trip from the loop to the helper and back (no worker thread waiting in between)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(value: object, error: BaseException | None) -> None:
+        if future.done():  # the caller stopped waiting (a timeout)
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)  # type: ignore[arg-type]
+
+    def run() -> None:
+        value: object = None
+        error: BaseException | None = None
+        try:
+            value = fn()
+        except BaseException as exc:
+            error = exc
+        try:
+            loop.call_soon_threadsafe(settle, value, error)
+        except RuntimeError:  # the loop was closed while the database took its time: nobody is waiting
+            pass
+
+    _helpers.submit(run)
+    try:
+        async with asyncio.timeout(timeout):
+            return await future
+    except TimeoutError:
+        raise StorageError(f"the database did not answer within {timeout:g}s ({what})") from None
+
+
 class DatabaseAccess:
     """One store as the recorder's parts share it: whether it is open (schema ready), whether it failed moments
     ago (then callers on a member's path go straight to memory for `retry_after` seconds), and its warnings."""
@@ -161,6 +196,17 @@ class DatabaseAccess:
             raise StorageError("nothing is being recorded", transient=False)
         try:
             return bounded(lambda: fn(store), timeout, what)
+        except Exception as exc:
+            self.failed(what, exc)
+            raise
+
+    async def call_async(self, fn: Callable[[Store], T], timeout: float, what: str) -> T:
+        """`call` for a caller on an event loop (`bounded_async`)."""
+        store = self.store
+        if store is None:
+            raise StorageError("nothing is being recorded", transient=False)
+        try:
+            return await bounded_async(lambda: fn(store), timeout, what)
         except Exception as exc:
             self.failed(what, exc)
             raise

@@ -31,13 +31,18 @@ def deduplicate_events(assistant: Assistant, ctx) -> Callable[..., Awaitable[Bol
     async def deduplicate(req: AsyncBoltRequest, body: dict, next: Next) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
-            claim = getattr(assistant.recorder, "claim_event", None)
+            key = "slack:" + str(event_id)[:100]
             first = True
-            if claim is not None:
-                try:
-                    first = bool(await off_loop(claim, "slack:" + str(event_id)[:100]))
-                except Exception as exc:  # fail open: a rare duplicate beats a member getting no answer
-                    log.warning("could not check an event delivery (%s); answering it", type(exc).__name__)
+            try:
+                claim_async = getattr(assistant.recorder, "claim_event_async", None)
+                if claim_async is not None:  # the database is asked from a helper thread, nothing else leaves the loop
+                    first = bool(await claim_async(key))
+                else:
+                    claim = getattr(assistant.recorder, "claim_event", None)
+                    if claim is not None:
+                        first = bool(await off_loop(claim, key))
+            except Exception as exc:  # fail open: a rare duplicate beats a member getting no answer
+                log.warning("could not check an event delivery (%s); answering it", type(exc).__name__)
             if not first:
                 log.info(
                     "skipped a repeat delivery of an event (retry %s, reason %s)",

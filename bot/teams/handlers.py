@@ -199,11 +199,14 @@ def register(app: AgentApplication[TurnState], ctx: TeamsContext) -> None:
     async def claim(activity: Activity) -> bool:
         """True for the first delivery of `activity` (fails open: a rare duplicate beats no answer)."""
         key = delivery_key(activity)
+        claim_async = getattr(assistant.recorder, "claim_event_async", None)
         claim_event = getattr(assistant.recorder, "claim_event", None)
-        if key is None or claim_event is None:
+        if key is None:
             return True
         try:
-            return bool(await off_loop(claim_event, key))
+            if claim_async is not None:  # the database is asked from a helper thread, nothing else leaves the loop
+                return bool(await claim_async(key))
+            return True if claim_event is None else bool(await off_loop(claim_event, key))
         except Exception as exc:
             log.warning("could not check a Teams delivery (%s); answering it", type(exc).__name__)
             return True
