@@ -77,7 +77,10 @@ async def run_steps(steps: Steps[T]) -> T:
         except StopIteration as done:
             return done.value
         try:
-            value, error = await off_loop(lookup.fn, *lookup.args), None
+            if lookup.on_loop is not None:
+                value, error = await lookup.on_loop(*lookup.args), None
+            else:
+                value, error = await off_loop(lookup.fn, *lookup.args), None
         except Exception as exc:
             value, error = None, exc
 

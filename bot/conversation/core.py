@@ -15,6 +15,7 @@ also comes as steps (`ask_steps`), whose only waits are the `Lookup`s it yields 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -97,14 +98,14 @@ class Assistant:
         nation = member.nation
         if reply.nation_assumed and not member.nation and member.id:
             # only an answer that differs by nation, and names none, needs the member's saved nation
-            nation = yield Lookup(self.nation_of, (member,))
+            nation = yield Lookup(self.nation_of, (member,), self.nation_of_async)
             if nation:
                 reply = self.answerer.reply(text, today=today, nation=nation)
         if member.conversation:
             # the context is read only for what looks like a follow-up ("and band 4?"), and kept after answers
             context = None
             if followups.looks_like_a_follow_up(text):
-                context = yield Lookup(self.recorder.get_context, (member.conversation,))
+                context = yield Lookup(self.recorder.get_context, (member.conversation,), self._get_context_async)
             if isinstance(context, dict):
                 followed = followups.resolve(self.answerer, text, reply, context, today=today, nation=nation)
                 if followed is not None:
@@ -192,6 +193,24 @@ class Assistant:
             return None
         saved = self.recorder.member_nation(member.id)
         return saved if saved in LABELS else None  # type: ignore[return-value]
+
+    async def nation_of_async(self, member: Member) -> Nation | None:
+        """`nation_of` from an event loop: the saved nation is read without blocking it."""
+        if member.nation:
+            return member.nation
+        if not member.id:
+            return None
+        read = getattr(self.recorder, "member_nation_async", None)
+        if read is None:
+            return await asyncio.to_thread(self.nation_of, member)
+        saved = await read(member.id)
+        return saved if saved in LABELS else None
+
+    async def _get_context_async(self, conversation_id: str) -> dict | None:
+        read = getattr(self.recorder, "get_context_async", None)
+        if read is None:
+            return await asyncio.to_thread(self.recorder.get_context, conversation_id)
+        return await read(conversation_id)
 
     def set_nation(self, member: Member, nation: Nation | None) -> bool:
         """Save (or with None, forget) the member's nation; False when it cannot be stored."""

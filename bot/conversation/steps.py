@@ -10,7 +10,7 @@ trip to a thread at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -19,10 +19,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Lookup:
-    """`fn(*args)`: a call that may wait on the curators' log; its value (or exception) goes back to the steps."""
+    """`fn(*args)`: a call that may wait on the curators' log; its value (or exception) goes back to the steps.
+    `on_loop`, when given, is the same call as a coroutine function that never blocks its event loop (it waits
+    on the database from a helper thread); an asynchronous driver awaits it instead of sending `fn` to a thread."""
 
     fn: Callable[..., Any]
     args: tuple[Any, ...] = ()
+    on_loop: Callable[..., Awaitable[Any]] | None = None
 
 
 Steps = Generator[Lookup, Any, T]

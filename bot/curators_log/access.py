@@ -14,8 +14,8 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
 
 from bot.curators_log.schema import StorageError
 from bot.curators_log.store import Store
@@ -23,6 +23,10 @@ from bot.curators_log.store import Store
 log = logging.getLogger("bot.curators_log")
 
 T = TypeVar("T")
+
+DatabaseSteps = Generator[tuple[Callable[[Store], Any], float, str], Any, T]
+"""A read written once for both callers: it yields `(fn, timeout, what)` for `DatabaseAccess.call` (or
+`call_async`) and is sent the value back, or has the failure (already logged) raised where it yielded."""
 
 
 def describe_error(exc: BaseException) -> str:
@@ -210,6 +214,34 @@ class DatabaseAccess:
         except Exception as exc:
             self.failed(what, exc)
             raise
+
+    def run(self, steps: DatabaseSteps[T]) -> T:
+        """Run a read's steps here, each database call bounded by `call`."""
+        value: Any = None
+        error: Exception | None = None
+        while True:
+            try:
+                fn, timeout, what = steps.throw(error) if error is not None else steps.send(value)
+            except StopIteration as done:
+                return done.value
+            try:
+                value, error = self.call(fn, timeout, what), None
+            except Exception as exc:
+                value, error = None, exc
+
+    async def run_async(self, steps: DatabaseSteps[T]) -> T:
+        """Run a read's steps on the event loop, each database call on a helper thread (`call_async`)."""
+        value: Any = None
+        error: Exception | None = None
+        while True:
+            try:
+                fn, timeout, what = steps.throw(error) if error is not None else steps.send(value)
+            except StopIteration as done:
+                return done.value
+            try:
+                value, error = await self.call_async(fn, timeout, what), None
+            except Exception as exc:
+                value, error = None, exc
 
     def failed(self, what: str, exc: BaseException) -> None:
         self.failures.failed(what, describe_error(exc))

@@ -229,6 +229,10 @@ class DatabaseRecorder:
     def member_nation(self, user_id: str | None) -> str | None:
         return self.nations.get(user_id)
 
+    @guarded_async("reading a member's nation", None)
+    async def member_nation_async(self, user_id: str | None) -> str | None:
+        return await self.nations.get_async(user_id)
+
     @guarded("saving a member's nation", None)
     def set_member_nation(self, user_id: str | None, nation: str | None) -> None:
         self.nations.set(user_id, nation)
@@ -237,6 +241,10 @@ class DatabaseRecorder:
     @guarded("reading a conversation context", None)
     def get_context(self, conversation_id: str | None) -> dict[str, Any] | None:
         return self.contexts.get(conversation_id)
+
+    @guarded_async("reading a conversation context", None)
+    async def get_context_async(self, conversation_id: str | None) -> dict[str, Any] | None:
+        return await self.contexts.get_async(conversation_id)
 
     @guarded("keeping a conversation context", None)
     def put_context(self, conversation_id: str | None, data: dict[str, Any]) -> None:

@@ -327,6 +327,15 @@ class SafeRecorder:
     def member_nation(self, user_id: str | None) -> str | None:
         return self.inner.member_nation(user_id)
 
+    @guarded_async("reading a member's nation", None)
+    async def member_nation_async(self, user_id: str | None) -> str | None:
+        """`member_nation` from an event loop (the inner recorder's own `member_nation_async`, else a worker
+        thread)."""
+        read = getattr(self.inner, "member_nation_async", None)
+        if read is not None:
+            return await read(user_id)
+        return await asyncio.to_thread(self.inner.member_nation, user_id)
+
     @guarded("saving a member's nation", None)
     def set_member_nation(self, user_id: str | None, nation: str | None) -> None:
         self.inner.set_member_nation(user_id, nation)
@@ -334,6 +343,17 @@ class SafeRecorder:
     @guarded("reading a conversation context", None)
     def get_context(self, conversation_id: str | None) -> dict[str, Any] | None:
         data = self.inner.get_context(conversation_id)
+        return data if isinstance(data, dict) else None
+
+    @guarded_async("reading a conversation context", None)
+    async def get_context_async(self, conversation_id: str | None) -> dict[str, Any] | None:
+        """`get_context` from an event loop (the inner recorder's own `get_context_async`, else a worker
+        thread)."""
+        read = getattr(self.inner, "get_context_async", None)
+        if read is not None:
+            data = await read(conversation_id)
+        else:
+            data = await asyncio.to_thread(self.inner.get_context, conversation_id)
         return data if isinstance(data, dict) else None
 
     @guarded("keeping a conversation context", None)
