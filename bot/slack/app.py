@@ -79,7 +79,7 @@ def create_app(
     """
     from bot.slack.front_door import install_error_guard, quiet_bolt_logs
     from bot.slack.listeners import register_listeners
-    from bot.slack.middleware import deduplicate_events, log_request
+    from bot.slack.middleware import Deliveries
 
     if client is None:
         client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url, timeout=10)
@@ -97,8 +97,7 @@ def create_app(
     )
     ctx = context or SlackContext(assistant, admin_user_ids, reporter, escalation_channel=slack.escalation_channel)
     setattr(app, "physio_context", ctx)  # noqa: B010 - read by SlackChannel.health() and the tests
-    app.middleware(log_request)
-    app.middleware(deduplicate_events(assistant, ctx))
+    app.middleware(Deliveries(assistant))
     register_listeners(app, ctx)
     install_error_guard(app)
     quiet_bolt_logs(app)  # Socket Mode has no front door: Bolt's body-printing log lines are quietened here too
