@@ -94,13 +94,14 @@ class Assistant:
         if words and words[0] == NATION_WORD and len(words) <= 4:
             return Answered((yield Lookup(self.nation_command, (" ".join(words[1:]), member))))
         today = self.today()
-        reply = self.answerer.reply(text, today=today, nation=member.nation)
+        understood = self.answerer.understand(text)  # matched once, answered for each nation it is needed for
+        reply = self.answerer.answer(understood, today=today, nation=member.nation)
         nation = member.nation
         if reply.nation_assumed and not member.nation and member.id:
             # only an answer that differs by nation, and names none, needs the member's saved nation
             nation = yield Lookup(self.nation_of, (member,), self.nation_of_async)
             if nation:
-                reply = self.answerer.reply(text, today=today, nation=nation)
+                reply = self.answerer.answer(understood, today=today, nation=nation)
         if member.conversation:
             # the context is read only for what looks like a follow-up ("and band 4?"), and kept after answers
             context = None

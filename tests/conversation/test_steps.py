@@ -117,3 +117,15 @@ def test_an_error_from_a_lookup_goes_back_into_the_steps():
 
     with pytest.raises(ValueError):
         asyncio.run(run_steps_async(unhandled()))
+
+
+def test_a_question_is_matched_once_however_many_nations_it_is_answered_for(kb, monkeypatch):
+    core = assistant(kb, SlowRecorder("wales"))
+    question = "How much are physio support workers paid on each band?"
+    expected = core.answerer.reply(question, today=TODAY, nation="wales")
+    asked: list[str] = []
+    match = core.answerer.matcher.match
+    monkeypatch.setattr(core.answerer.matcher, "match", lambda q: asked.append(q) or match(q))
+    answered = core.ask(question, "dm", DM)
+    assert answered.reply == expected and answered.reply.nation == "wales"
+    assert asked == [question]  # the saved nation changes the answer, not what the question matched

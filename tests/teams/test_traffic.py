@@ -235,7 +235,7 @@ def test_a_failure_is_apologised_for_without_the_error_text(teams, connector, mo
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(teams.services.assistant.answerer, "reply", broken)  # the brain fails on a question
+    monkeypatch.setattr(teams.services.assistant.answerer.matcher, "match", broken)  # the brain fails on a question
     assert teams.post(fakes.personal(connector.service_url, "band5")).status == 202
     card = only_reply(connector).card
     assert texts(card) == wording.APOLOGY and "secret internals" not in json.dumps(card)
