@@ -113,7 +113,7 @@ def test_a_command_that_fails_gets_an_apology_not_a_timeout(make_app, slack_api,
     from tests.slack.conftest import Traffic
 
     class Exploding(Answerer):
-        def reply(self, question, **kwargs):
+        def understand(self, question):
             raise RuntimeError("boom")
 
     slack = Traffic(make_app(answerer=Exploding(kb)), slack_api)
