@@ -1,4 +1,5 @@
-"""What a running server needs whatever the channel: work in hand, and running blocking calls off the loop.
+"""What a running server needs whatever the channel: work in hand, and running blocking calls off the loop
+(`off_loop`; `run_steps` for a core call given as steps, which leaves the loop only for what may wait).
 
 `InFlight` counts the listener work that was acknowledged but not yet answered, so that a server told to stop
 (SIGTERM at every Heroku restart) finishes it, within a grace period, before it exits.
@@ -11,7 +12,10 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+if TYPE_CHECKING:
+    from bot.conversation.steps import Steps
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -60,6 +64,25 @@ class InFlight:
 async def off_loop(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a blocking call (the curators' log, the brain) in a worker thread, never on the event loop."""
     return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
+
+
+async def run_steps(steps: Steps[T]) -> T:
+    """Run a core call given as steps (`bot.conversation.steps`) on the event loop, and only each `Lookup` it
+    yields (a read that may wait on the database) in a worker thread: most questions need no thread at all."""
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            lookup = steps.throw(error) if error is not None else steps.send(value)
+        except StopIteration as done:
+            return done.value
+        try:
+            if lookup.on_loop is not None:
+                value, error = await lookup.on_loop(*lookup.args), None
+            else:
+                value, error = await off_loop(lookup.fn, *lookup.args), None
+        except Exception as exc:
+            value, error = None, exc
 
 
 class Services:

@@ -7,6 +7,7 @@ to say. `Answerer.reply(question)` is the whole brain in one call.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
@@ -86,6 +87,15 @@ class Reply:
         return LABELS.get(self.nation or "", "")
 
 
+@dataclass(frozen=True)
+class Understood:
+    """`Answerer.understand`: a question's match (None for the help words) and the reply the rules decided on
+    (a function of the day and the nation), if any."""
+
+    match: Match | None
+    decided: Callable[[dt.date, str | None], Reply] | None
+
+
 class Answerer:
     """The brain: knowledge base + matcher -> Reply. Pure, thread-safe, no I/O."""
 
@@ -105,15 +115,24 @@ class Answerer:
 
         `nation` is the member's saved nation; a nation the question names wins over it.
         """
-        today = today or dt.date.today()
-        key = normalise(question)
-        if key in HELP_WORDS:
-            return self.help(today=today)
+        return self.answer(self.understand(question), today=today, nation=nation)
+
+    def understand(self, question: str) -> Understood:
+        """What the question asks, whatever the member's nation: the match and what the rules decided. The costly
+        half of `reply`; `answer` it once for each nation it is needed for."""
+        if normalise(question) in HELP_WORDS:
+            return Understood(None, None)
         match = self.matcher.match(question)
-        decided = self.apply_rules(match, self.matcher.unmended(question))
-        if decided is not None:
-            return decided(today, nation)
-        return self.from_match(match, today=today, nation=nation)
+        return Understood(match, self.apply_rules(match, self.matcher.unmended(question)))
+
+    def answer(self, understood: Understood, *, today: dt.date | None = None, nation: str | None = None) -> Reply:
+        """The reply to an understood question (`reply` is `answer(understand(question))`)."""
+        today = today or dt.date.today()
+        if understood.match is None:
+            return self.help(today=today)
+        if understood.decided is not None:
+            return understood.decided(today, nation)
+        return self.from_match(understood.match, today=today, nation=nation)
 
     def apply_rules(self, match: Match, typed: list[str] | None = None):
         """Guards, then facets (bot.brain.guards): a function that builds the reply they decide, or None."""

@@ -9,11 +9,13 @@ It answers and records, saves the member's nation (`nation scotland`), opens an 
 "did you mean" choice, "none of these" and feedback, and lists topics and notices. It knows nothing of any
 channel: the text it gets is plain (each channel removes its own markup first) and it returns a `Reply`.
 
-Calls may touch the curators' log (a database), so asynchronous channels run them in a worker thread.
+Calls may touch the curators' log (a database), so asynchronous channels run them in a worker thread; `ask`
+also comes as steps (`ask_steps`), whose only waits are the `Lookup`s it yields (`bot.conversation.steps`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -29,6 +31,7 @@ from bot.brain.reply import INFO, Answerer, Reply, Suggestion, TopicSummary
 from bot.brain.text import normalise
 from bot.conversation import followups
 from bot.conversation.buttons import NONE_OF_THESE
+from bot.conversation.steps import Lookup, Steps, run_steps
 from bot.curators_log.recorder import NullRecorder, Recorder, SafeRecorder
 
 log = logging.getLogger(__name__)
@@ -81,28 +84,37 @@ class Assistant:
     # --- questions ------------------------------------------------------------------------------------
     def ask(self, text: str, surface: Surface, member: Member = ANONYMOUS) -> Answered:
         """Answer what the member typed and record it; `nation ...` saves or clears their nation."""
+        return run_steps(self.ask_steps(text, surface, member))
+
+    def ask_steps(self, text: str, surface: Surface, member: Member = ANONYMOUS) -> Steps[Answered]:
+        """`ask` as steps (`bot.conversation.steps`): the reads that may wait on the curators' log (the member's
+        saved nation, the conversation's context, the `nation` command) are yielded as `Lookup`s; the rest (the
+        brain, recording, keeping the context) never waits."""
         words = normalise(text).split()
         if words and words[0] == NATION_WORD and len(words) <= 4:
-            return Answered(self.nation_command(" ".join(words[1:]), member))
+            return Answered((yield Lookup(self.nation_command, (" ".join(words[1:]), member))))
         today = self.today()
-        reply = self.answerer.reply(text, today=today, nation=member.nation)
+        understood = self.answerer.understand(text)  # matched once, answered for each nation it is needed for
+        reply = self.answerer.answer(understood, today=today, nation=member.nation)
         nation = member.nation
         if reply.nation_assumed and not member.nation and member.id:
             # only an answer that differs by nation, and names none, needs the member's saved nation
-            nation = self.nation_of(member)
+            nation = yield Lookup(self.nation_of, (member,), self.nation_of_async)
             if nation:
-                reply = self.answerer.reply(text, today=today, nation=nation)
+                reply = self.answerer.answer(understood, today=today, nation=nation)
         if member.conversation:
             # the context is read only for what looks like a follow-up ("and band 4?"), and kept after answers
-            context = self.recorder.get_context(member.conversation) if followups.looks_like_a_follow_up(text) else None
+            context = None
+            if followups.looks_like_a_follow_up(text):
+                context = yield Lookup(self.recorder.get_context, (member.conversation,), self._get_context_async)
             if isinstance(context, dict):
                 followed = followups.resolve(self.answerer, text, reply, context, today=today, nation=nation)
                 if followed is not None:
                     reply = followed
             kept = followups.context_of(reply)
             if kept is not None:
-                self.recorder.put_context(member.conversation, kept)
-        ref = self._record(surface, text, reply, member)
+                self.recorder.put_context(member.conversation, kept)  # into memory; the writer stores it
+        ref = self._record(surface, text, reply, member)  # queued; the writer stores it
         return Answered(reply, ref)
 
     def open_entry(
@@ -182,6 +194,24 @@ class Assistant:
             return None
         saved = self.recorder.member_nation(member.id)
         return saved if saved in LABELS else None  # type: ignore[return-value]
+
+    async def nation_of_async(self, member: Member) -> Nation | None:
+        """`nation_of` from an event loop: the saved nation is read without blocking it."""
+        if member.nation:
+            return member.nation
+        if not member.id:
+            return None
+        read = getattr(self.recorder, "member_nation_async", None)
+        if read is None:
+            return await asyncio.to_thread(self.nation_of, member)
+        saved = await read(member.id)
+        return saved if saved in LABELS else None
+
+    async def _get_context_async(self, conversation_id: str) -> dict | None:
+        read = getattr(self.recorder, "get_context_async", None)
+        if read is None:
+            return await asyncio.to_thread(self.recorder.get_context, conversation_id)
+        return await read(conversation_id)
 
     def set_nation(self, member: Member, nation: Nation | None) -> bool:
         """Save (or with None, forget) the member's nation; False when it cannot be stored."""

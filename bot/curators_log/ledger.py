@@ -66,10 +66,9 @@ class DatabaseLedger:
 
     def claim(self, key: str) -> bool:
         key = str(key)[:200]
-        if self.memory.get(key) is not None:
-            return False  # this process has seen it: a retry
-        if not self._access.usable():
-            return self.memory.add(key, True, dirty=True)
+        decided = self._without_database(key)
+        if decided is not None:
+            return decided
         now = dt.datetime.fromtimestamp(self._clock(), UTC)
         try:
             won = self._access.call(
@@ -79,6 +78,32 @@ class DatabaseLedger:
             return self.memory.add(key, True, dirty=True)
         self.memory.add(key, True, dirty=False)  # so a retry is caught here, even if the database goes away
         return won
+
+    async def claim_async(self, key: str) -> bool:
+        """`claim` for a caller on an event loop: the same answer, with the database asked from a helper thread
+        (`DatabaseAccess.call_async`) and nothing else leaving the loop."""
+        key = str(key)[:200]
+        decided = self._without_database(key)
+        if decided is not None:
+            return decided
+        now = dt.datetime.fromtimestamp(self._clock(), UTC)
+        try:
+            won = await self._access.call_async(
+                lambda s: s.claim(key, now=now, ttl=self._ttl), self._timeout, "checking an event id"
+            )
+        except Exception:  # logged by call_async(); answer it rather than risk no answer at all
+            return self.memory.add(key, True, dirty=True)
+        self.memory.add(key, True, dirty=False)
+        return won
+
+    def _without_database(self, key: str) -> bool | None:
+        """False for a key this process has seen (a retry); while the database is away, the memory's answer (the
+        key kept to be written later); None when the database must decide."""
+        if self.memory.get(key) is not None:
+            return False  # this process has seen it: a retry
+        if not self._access.usable():
+            return self.memory.add(key, True, dirty=True)
+        return None
 
     def has_unsynced(self) -> bool:
         return self.memory.has_dirty()

@@ -34,7 +34,7 @@ class Memory(Generic[V]):
         self.ttl = ttl
         self._clock = clock
         self._items: dict[str, Item[V]] = {}  # in the order they were put: the oldest first
-        self._dirty = 0
+        self._dirty_keys: dict[str, None] = {}  # the dirty ones among them, in the same order
         self._version = 0
         self.lost = 0  # dirty entries pushed out by newer ones before the database took them
         self._lock = threading.Lock()
@@ -54,7 +54,7 @@ class Memory(Generic[V]):
         return len(self._items)
 
     def has_dirty(self) -> bool:
-        return self._dirty > 0
+        return bool(self._dirty_keys)
 
     def get(self, key: str) -> Item[V] | None:
         now = self._clock()
@@ -84,9 +84,9 @@ class Memory(Generic[V]):
         now = self._clock()
         out: list[tuple[str, Item[V]]] = []
         with self._lock:
-            if not self._dirty:
+            if not self._dirty_keys:
                 return out
-            for key in [k for k, item in self._items.items() if item.dirty]:
+            for key in list(self._dirty_keys):  # not every entry: the writer asks after every batch
                 item = self._items[key]
                 if item.expires <= now:
                     self._drop(key)
@@ -103,7 +103,7 @@ class Memory(Generic[V]):
                 item = self._items.get(key)
                 if item is not None and item.dirty and item.version == seen.version:
                     item.dirty = False
-                    self._dirty -= 1
+                    self._dirty_keys.pop(key, None)
 
     # --- with the lock held -----------------------------------------------------------------------------
     def _put(self, key: str, value: V, dirty: bool, ttl: float | None) -> None:
@@ -113,7 +113,8 @@ class Memory(Generic[V]):
         self._version += 1
         expires = math.inf if math.isinf(keep) else now + keep
         self._items[key] = Item(value, now, expires, dirty, self._version)
-        self._dirty += dirty
+        if dirty:
+            self._dirty_keys[key] = None
         while len(self._items) > self.capacity:
             oldest = next(iter(self._items))
             self.lost += self._items[oldest].dirty
@@ -127,4 +128,4 @@ class Memory(Generic[V]):
     def _drop(self, key: str) -> None:
         item = self._items.pop(key, None)
         if item is not None and item.dirty:
-            self._dirty -= 1
+            self._dirty_keys.pop(key, None)

@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.curators_log.access import DatabaseAccess, bounded, describe_error
 from bot.curators_log.ledger import EVENT_MEMORY, EVENT_TTL, DatabaseLedger
-from bot.curators_log.recorder import NOT_WHAT_I_ASKED, UNAVAILABLE, RecordedReply, guarded
+from bot.curators_log.recorder import NOT_WHAT_I_ASKED, UNAVAILABLE, RecordedReply, guarded, guarded_async
 from bot.curators_log.redact import clean_text, hash_user, redact
 from bot.curators_log.schema import UTC, ChoiceRow, FeedbackRow, FlagRow, QuestionRow, Row, StorageError
 from bot.curators_log.state import CONTEXT_TTL, ESCALATION_TTL, MEMORY_SIZE, Contexts, MemberNations
@@ -220,9 +220,18 @@ class DatabaseRecorder:
         """One winner per key across every process sharing the database (see bot.curators_log.ledger)."""
         return self.ledger.claim(key)
 
+    @guarded_async("checking an event id", True)
+    async def claim_event_async(self, key: str) -> bool:
+        """`claim_event` for a caller on an event loop (`DatabaseLedger.claim_async`)."""
+        return await self.ledger.claim_async(key)
+
     @guarded("reading a member's nation", None)
     def member_nation(self, user_id: str | None) -> str | None:
         return self.nations.get(user_id)
+
+    @guarded_async("reading a member's nation", None)
+    async def member_nation_async(self, user_id: str | None) -> str | None:
+        return await self.nations.get_async(user_id)
 
     @guarded("saving a member's nation", None)
     def set_member_nation(self, user_id: str | None, nation: str | None) -> None:
@@ -232,6 +241,10 @@ class DatabaseRecorder:
     @guarded("reading a conversation context", None)
     def get_context(self, conversation_id: str | None) -> dict[str, Any] | None:
         return self.contexts.get(conversation_id)
+
+    @guarded_async("reading a conversation context", None)
+    async def get_context_async(self, conversation_id: str | None) -> dict[str, Any] | None:
+        return await self.contexts.get_async(conversation_id)
 
     @guarded("keeping a conversation context", None)
     def put_context(self, conversation_id: str | None, data: dict[str, Any]) -> None:

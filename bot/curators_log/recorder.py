@@ -8,9 +8,10 @@ guard around any other recorder (a test double, a future one).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from bot.curators_log.access import DatabaseAccess, ThrottledWarning, describe_error
@@ -39,6 +40,26 @@ def guarded(what: str, default: D) -> Callable[[Callable[Concatenate[S, P], R]],
         def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R | D:
             try:
                 return method(self, *args, **kwargs)
+            except Exception as exc:
+                failures = getattr(self, "failures", None)
+                (failures if isinstance(failures, ThrottledWarning) else _failures).failed(what, describe_error(exc))
+                return default
+
+        return wrapper
+
+    return decorate
+
+
+def guarded_async(
+    what: str, default: D
+) -> Callable[[Callable[Concatenate[S, P], Awaitable[R]]], Callable[Concatenate[S, P], Awaitable[R | D]]]:
+    """`guarded` for a coroutine method."""
+
+    def decorate(method: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R | D]]:
+        @functools.wraps(method)
+        async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R | D:
+            try:
+                return await method(self, *args, **kwargs)
             except Exception as exc:
                 failures = getattr(self, "failures", None)
                 (failures if isinstance(failures, ThrottledWarning) else _failures).failed(what, describe_error(exc))
@@ -293,9 +314,27 @@ class SafeRecorder:
     def claim_event(self, key: str) -> bool:
         return bool(self.inner.claim_event(key))
 
+    @guarded_async("checking an event id", True)
+    async def claim_event_async(self, key: str) -> bool:
+        """`claim_event` from an event loop: the inner recorder's own `claim_event_async` when it has one (the
+        database recorder: one trip to a helper thread), else its `claim_event` in a worker thread."""
+        claim = getattr(self.inner, "claim_event_async", None)
+        if claim is not None:
+            return bool(await claim(key))
+        return bool(await asyncio.to_thread(self.inner.claim_event, key))
+
     @guarded("reading a member's nation", None)
     def member_nation(self, user_id: str | None) -> str | None:
         return self.inner.member_nation(user_id)
+
+    @guarded_async("reading a member's nation", None)
+    async def member_nation_async(self, user_id: str | None) -> str | None:
+        """`member_nation` from an event loop (the inner recorder's own `member_nation_async`, else a worker
+        thread)."""
+        read = getattr(self.inner, "member_nation_async", None)
+        if read is not None:
+            return await read(user_id)
+        return await asyncio.to_thread(self.inner.member_nation, user_id)
 
     @guarded("saving a member's nation", None)
     def set_member_nation(self, user_id: str | None, nation: str | None) -> None:
@@ -304,6 +343,17 @@ class SafeRecorder:
     @guarded("reading a conversation context", None)
     def get_context(self, conversation_id: str | None) -> dict[str, Any] | None:
         data = self.inner.get_context(conversation_id)
+        return data if isinstance(data, dict) else None
+
+    @guarded_async("reading a conversation context", None)
+    async def get_context_async(self, conversation_id: str | None) -> dict[str, Any] | None:
+        """`get_context` from an event loop (the inner recorder's own `get_context_async`, else a worker
+        thread)."""
+        read = getattr(self.inner, "get_context_async", None)
+        if read is not None:
+            data = await read(conversation_id)
+        else:
+            data = await asyncio.to_thread(self.inner.get_context, conversation_id)
         return data if isinstance(data, dict) else None
 
     @guarded("keeping a conversation context", None)

@@ -10,7 +10,6 @@ for the process.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -21,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.brain.nations import NATIONS
-from bot.curators_log.access import DatabaseAccess
+from bot.curators_log.access import DatabaseAccess, DatabaseSteps
 from bot.curators_log.memory import Memory
 from bot.curators_log.redact import fingerprint, hash_user
 from bot.curators_log.schema import UTC
@@ -59,6 +58,13 @@ class MemberNations:
         self.memory: Memory[str | None] = Memory(capacity=capacity, ttl=86_400.0, clock=clock)
 
     def get(self, user_id: str | None) -> str | None:
+        return self._access.run(self._get(user_id))
+
+    async def get_async(self, user_id: str | None) -> str | None:
+        """`get` from an event loop: the database is asked from a helper thread."""
+        return await self._access.run_async(self._get(user_id))
+
+    def _get(self, user_id: str | None) -> DatabaseSteps[str | None]:
         if not user_id:
             return None
         key = hash_user(self._key, user_id) or ""
@@ -67,7 +73,7 @@ class MemberNations:
             return item.value  # this process's latest change, not in the database yet
         if self._persist and self._access.usable():
             try:
-                nation = self._access.call(lambda s: s.member_nation(key), self._timeout, "reading a member's nation")
+                nation = yield (lambda s: s.member_nation(key)), self._timeout, "reading a member's nation"
             except Exception:  # logged by call()
                 return None if item is None else item.value
             self.memory.put(key, nation, dirty=False)
@@ -123,6 +129,13 @@ class Contexts:
         return fingerprint(self._key, "conversation", conversation_id)
 
     def get(self, conversation_id: str | None) -> dict[str, Any] | None:
+        return self._access.run(self._get(conversation_id))
+
+    async def get_async(self, conversation_id: str | None) -> dict[str, Any] | None:
+        """`get` from an event loop: the database is asked from a helper thread."""
+        return await self._access.run_async(self._get(conversation_id))
+
+    def _get(self, conversation_id: str | None) -> DatabaseSteps[dict[str, Any] | None]:
         if not conversation_id:
             return None
         key = self._fingerprint(conversation_id)
@@ -130,8 +143,10 @@ class Contexts:
         text = None if item is None else item.value
         if (item is None or not item.dirty) and self._persist and self._access.usable():
             now = _when(self._clock())
-            with contextlib.suppress(Exception):  # logged by call(); the memory is the best we have
-                text = self._access.call(lambda s: s.context(key, now=now), self._timeout, "reading a context")
+            try:
+                text = yield (lambda s: s.context(key, now=now)), self._timeout, "reading a context"
+            except Exception:  # noqa: S110 - logged by call(); the memory is the best we have
+                pass
         if text is None:
             return None
         data = json.loads(text)

@@ -2,16 +2,22 @@
 
 Nothing here talks to Slack at import time. Both Socket Mode and HTTP serve the same app (`bot.slack.serve`).
 Listeners are thin: they turn Slack's payload into plain text and a `Member`, ask the core (in a worker thread,
-since it may touch the database), and render its `Reply` as Block Kit (`bot.slack.blocks`).
+since it may touch the database; a question runs as steps, on the loop but for the reads that may wait), and
+render its `Reply` as Block Kit (`bot.slack.blocks`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, AsyncServerErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -62,6 +68,42 @@ def slack_error(error: BaseException) -> str | None:
     return None
 
 
+class OneAuthTest(AsyncMiddleware):
+    """Bolt's single-workspace authorization, one auth.test at a time: Bolt keeps the first answer for every later
+    request, but every request that arrives before it has one (a worker's first burst of traffic) would make its
+    own call. Here they wait for the one in flight and then use its answer; if that one fails, the next tries."""
+
+    def __init__(self, inner: AsyncSingleTeamAuthorization) -> None:
+        self.inner = inner
+        self._lock: asyncio.Lock | None = None
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002 - Bolt's keyword
+    ) -> BoltResponse | None:
+        if self.inner.auth_test_result is not None:
+            return await self.inner.async_process(req=req, resp=resp, next=next)
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:  # Bolt's middleware returns as soon as it has authorized (next only marks it)
+            return await self.inner.async_process(req=req, resp=resp, next=next)
+
+
+def one_auth_test(app: AsyncApp) -> bool:
+    """Put `OneAuthTest` around the app's authorization middleware; False (nothing changed) if Bolt has none."""
+    chain = getattr(app, "_async_middleware_list", None)  # Bolt's built-in middleware: no public way to wrap one
+    if not isinstance(chain, list):
+        return False
+    for i, middleware in enumerate(chain):
+        if type(middleware) is AsyncSingleTeamAuthorization:
+            chain[i] = OneAuthTest(middleware)
+            return True
+    return False
+
+
 def create_app(
     slack: SlackSettings,
     assistant: Assistant,
@@ -78,7 +120,7 @@ def create_app(
     """
     from bot.slack.front_door import install_error_guard, quiet_bolt_logs
     from bot.slack.listeners import register_listeners
-    from bot.slack.middleware import deduplicate_events, log_request
+    from bot.slack.middleware import Deliveries
 
     if client is None:
         client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url, timeout=10)
@@ -96,8 +138,9 @@ def create_app(
     )
     ctx = context or SlackContext(assistant, admin_user_ids, reporter, escalation_channel=slack.escalation_channel)
     setattr(app, "physio_context", ctx)  # noqa: B010 - read by SlackChannel.health() and the tests
-    app.middleware(log_request)
-    app.middleware(deduplicate_events(assistant, ctx))
+    if not one_auth_test(app):
+        log.debug("Bolt's authorization middleware was not found; each first request may call auth.test")
+    app.middleware(Deliveries(assistant))
     register_listeners(app, ctx)
     install_error_guard(app)
     quiet_bolt_logs(app)  # Socket Mode has no front door: Bolt's body-printing log lines are quietened here too

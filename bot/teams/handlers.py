@@ -59,7 +59,7 @@ from bot.brain.reply import HELP, Reply
 from bot.conversation import NONE_OF_THESE, Answered, Assistant, ButtonValue, Member, Surface, unpack
 from bot.conversation.planner import Planner, is_plan_request
 from bot.conversation.planner import unpack as unpack_plan
-from bot.runtime import InFlight, off_loop
+from bot.runtime import InFlight, off_loop, run_steps
 from bot.teams import cards, ids
 from bot.teams.markup import to_plain
 
@@ -199,11 +199,14 @@ def register(app: AgentApplication[TurnState], ctx: TeamsContext) -> None:
     async def claim(activity: Activity) -> bool:
         """True for the first delivery of `activity` (fails open: a rare duplicate beats no answer)."""
         key = delivery_key(activity)
+        claim_async = getattr(assistant.recorder, "claim_event_async", None)
         claim_event = getattr(assistant.recorder, "claim_event", None)
-        if key is None or claim_event is None:
+        if key is None:
             return True
         try:
-            return bool(await off_loop(claim_event, key))
+            if claim_async is not None:  # the database is asked from a helper thread, nothing else leaves the loop
+                return bool(await claim_async(key))
+            return True if claim_event is None else bool(await off_loop(claim_event, key))
         except Exception as exc:
             log.warning("could not check a Teams delivery (%s); answering it", type(exc).__name__)
             return True
@@ -415,7 +418,7 @@ def register(app: AgentApplication[TurnState], ctx: TeamsContext) -> None:
             turn = await off_loop(planner.start, member(activity))
             await send_card(ctx, context, cards.plan_turn_card(turn))
             return
-        answered = await off_loop(assistant.ask, text, SURFACE, member(activity))
+        answered = await run_steps(assistant.ask_steps(text, SURFACE, member(activity)))
         reply = answered.reply
         if reply.outcome == HELP:
             built = cards.welcome_card(reply)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from bot.curators_log import hash_user
+from bot.curators_log.recorder import SafeRecorder
 from tests.curators_log.conftest import HASH_KEY
 from tests.curators_log.helpers import FakeClock
 
@@ -144,3 +146,31 @@ def test_while_the_database_is_away_a_context_lives_in_memory(outage, make_setti
     outage.restore()
     assert recorder.flush(timeout=30)
     assert recorders(make_settings(outage.url)).get_context(CONVERSATION) == {"entry": "band-4"}
+
+
+# --- read from an event loop: the same values, with the database asked from a helper thread ------------------
+def on_loop(read, *args):
+    return asyncio.run(read(*args))
+
+
+def test_from_an_event_loop_a_nation_and_a_context_read_the_same_as_from_a_thread(make_settings, recorders):
+    first, second = recorders(make_settings()), SafeRecorder(recorders(make_settings()))
+    assert on_loop(second.member_nation_async, MEMBER) is None
+    first.set_member_nation(MEMBER, "wales")
+    first.put_context(CONVERSATION, {"entry": "band-4"})
+    assert first.flush()
+    assert on_loop(second.member_nation_async, MEMBER) == "wales"  # what another process saved
+    assert on_loop(second.get_context_async, CONVERSATION) == {"entry": "band-4"}
+    assert on_loop(second.get_context_async, "D0OTHER") is None
+
+
+def test_from_an_event_loop_while_the_database_is_away_the_memory_answers(outage, make_settings, recorders):
+    recorder = SafeRecorder(recorders(make_settings(outage.url), retry_after=60))
+    assert recorder.claim_event("Ev-before")
+    outage.cut()
+    recorder.set_member_nation(MEMBER, "scotland")
+    recorder.put_context(CONVERSATION, {"entry": "band-5"})
+    assert on_loop(recorder.member_nation_async, MEMBER) == "scotland"
+    assert on_loop(recorder.get_context_async, CONVERSATION) == {"entry": "band-5"}
+    assert on_loop(recorder.member_nation_async, "U0NEVERSEEN") is None  # never an error
+    outage.restore()

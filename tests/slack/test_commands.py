@@ -113,7 +113,7 @@ def test_a_command_that_fails_gets_an_apology_not_a_timeout(make_app, slack_api,
     from tests.slack.conftest import Traffic
 
     class Exploding(Answerer):
-        def reply(self, question, **kwargs):
+        def understand(self, question):
             raise RuntimeError("boom")
 
     slack = Traffic(make_app(answerer=Exploding(kb)), slack_api)
@@ -121,3 +121,31 @@ def test_a_command_that_fails_gets_an_apology_not_a_timeout(make_app, slack_api,
     assert response.status == 200
     assert slack.json(response) == {"response_type": "ephemeral", **render.notice_message(render.APOLOGY)}
     assert "could not handle a Slack slash command" in caplog.text and "boom" in caplog.text
+
+
+def test_a_burst_of_first_requests_makes_one_auth_test(make_app, slack_api):
+    """Bolt authorizes with auth.test and keeps the answer; requests that arrive before it has one wait for the
+    call in flight rather than each making its own."""
+    import asyncio
+
+    from tests.slack.conftest import Traffic
+    from tests.slack.stand_ins.wire import command_fields
+
+    slack = Traffic(make_app(process_before_response=False), slack_api)
+    try:
+
+        async def ask(i: int) -> tuple[int, dict]:
+            wire = Wire.form(command_fields(f"band{3 + i % 3}", user=f"U00{i:02d}", hooks_base=slack_api.url))
+            request = wire.request()
+            headers = {k: v[0] for k, v in request.headers.items()}
+            async with slack.client.post("/slack/events", data=wire.raw, headers=headers) as r:
+                return r.status, json.loads(await r.text())
+
+        async def burst() -> list[tuple[int, dict]]:
+            return await asyncio.gather(*(ask(i) for i in range(12)))
+
+        answers = slack.run(burst())
+    finally:
+        slack.close()
+    assert all(status == 200 and body["response_type"] == "ephemeral" for status, body in answers)
+    assert len(slack_api.calls_to("auth.test")) == 1

@@ -3,15 +3,24 @@
 The brain answers in about a millisecond, so the answer goes back in the HTTP response to the command
 (`ack(...)`): no second request, no Web API call, always well inside Slack's 3 seconds. `report` is for the
 curators only; `nation scotland` saves the member's nation.
+
+The listener runs inside Bolt's dispatch, as the listener's own middleware (`Inline`): when it does not process
+before responding, Bolt starts a listener as a task of its own and then looks for its `ack` every 10 ms, so every
+command would wait those 10 ms (and the loop would wake for nothing). Run inline, the `ack` is the HTTP answer as
+soon as it is made. An error in it reaches the same error handler (which apologises in the answer).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 
-from bot.runtime import off_loop
+from bot.runtime import off_loop, run_steps
 from bot.slack import blocks as render
 from bot.slack import ids
 from bot.slack.app import SlackContext
@@ -33,7 +42,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
                 await ack(response_type="ephemeral", **(await off_loop(report_for, ctx, user_id)))
                 return
             who = member(user_id, team=command.get("team_id"))
-            answered = await off_loop(ctx.assistant.ask, text, "command", who)
+            answered = await run_steps(ctx.assistant.ask_steps(text, "command", who))
             message = render.reply_message(
                 answered.reply,
                 ref=answered.ref,
@@ -43,7 +52,25 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             )
             await ack(response_type="ephemeral", **message, **render.NO_UNFURL)
 
-    app.command(ids.COMMAND)(handle_command)
+    app.command(ids.COMMAND, middleware=[Inline(handle_command)])(handle_command)
+
+
+class Inline(AsyncMiddleware):
+    """A command's listener run in Bolt's dispatch (see the module docstring); its `ack` is the response."""
+
+    def __init__(self, listener: Callable[[AsyncAck, dict], Awaitable[None]]) -> None:
+        self.listener = listener
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002 - Bolt's keyword
+    ) -> BoltResponse | None:
+        ack = req.context.ack
+        await self.listener(ack, req.body)
+        return ack.response if ack.response is not None else BoltResponse(status=200, body="")
 
 
 def report_for(ctx: SlackContext, user_id: object) -> dict:

@@ -14,7 +14,7 @@ import logging
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncSay
 
 from bot.conversation import Surface
-from bot.runtime import off_loop
+from bot.runtime import run_steps
 from bot.slack import blocks as render
 from bot.slack.app import SlackContext
 from bot.slack.listeners.common import call_slack, member, payload_text, without_mention
@@ -54,7 +54,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             if not text.strip() and event.get("subtype") is not None:
                 return  # a file shared with no words: nothing to answer (a bare mention gets the help)
             who = member(event.get("user"), team=context.team_id, channel=event.get("channel"), thread=thread_ts)
-            answered = await off_loop(ctx.assistant.ask, text, surface, who)
+            answered = await run_steps(ctx.assistant.ask_steps(text, surface, who))
             message = render.reply_message(
                 answered.reply, ref=answered.ref, person_question=text if ctx.escalation_channel else None
             )
