@@ -37,7 +37,10 @@ FALLBACK: Final = "fallback"
 # The questions of knowledge/examples/ labelled "fallback" are matched as one decline of this id, which is not an
 # entry (entry ids have no spaces): a question most like them gets the plain "I don't know that one" reply.
 OUT_OF_SCOPE: Final = "(out of scope)"
-_POSTINGS_CAP = 4000  # see _Space._gather
+# Left out of the phrasing scores (see _Space.query): a feature stored more than _POSTINGS_CAP times, and in the
+# character space one stored more than _POSTINGS_COMMON times while in at least half of the entries.
+_POSTINGS_CAP = 4000
+_POSTINGS_COMMON = 1500
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ class _Space:
     seconds and in a few hundred bytes per phrasing.
     """
 
-    def __init__(self, docs: Iterable[Counter], owner: np.ndarray, n_entries: int):
+    def __init__(self, docs: Iterable[Counter], owner: np.ndarray, n_entries: int, *, skip_common: bool = False):
         vocab: defaultdict[str, int] = defaultdict()
         vocab.default_factory = vocab.__len__  # an unseen feature gets the next column number
         col_ids = array("i")  # each document's features as column numbers at once: no feature strings kept
@@ -192,6 +195,7 @@ class _Space:
         # poorly, however many phrasings of one entry repeat it.
         df = np.bincount(pairs % n_feats, minlength=n_feats).astype(np.float64)
         n = max(n_entries, 1)
+        self.common = (df >= n / 2) if skip_common else np.zeros(n_feats, dtype=bool)  # see query
         self.idf = np.log((1 + n) / (1 + df)) + 1.0
         self.unknown_idf = math.log(1 + n) + 1.0
 
@@ -252,12 +256,18 @@ class _Space:
         cols, weights = cols[known], weights[known] / norm
         starts, doc_len, cent_len = self.indptr[cols], self.doc_len[cols], self.cent_len[cols]
         n_docs = self.n_docs
-        if doc_len.max() <= _POSTINGS_CAP and cent_len.max() <= _POSTINGS_CAP:
+        # A character n-gram stored for many phrasings and in most entries (' th', 'the', 'ban') has an IDF near
+        # the floor and barely moves a score; leaving it out of the phrasing scores (never the centroids, which
+        # hold one value per entry) keeps a question fast as the examples grow. It still counts in the
+        # question's length.
+        skip = (doc_len > _POSTINGS_CAP) | ((doc_len > _POSTINGS_COMMON) & self.common[cols])
+        if not skip.any() and cent_len.max() <= _POSTINGS_CAP:
             # the usual case: both products in one gather (each score adds the same terms in the same order)
             both = self._gather(starts, doc_len + cent_len, weights, n_docs + self.n_entries)
             return both[:n_docs], both[n_docs:]
+        keep = ~skip
         return (
-            self._gather(starts, doc_len, weights, n_docs, capped=True),
+            self._gather(starts[keep], doc_len[keep], weights[keep], n_docs),
             self._gather(starts + doc_len, cent_len, weights, n_docs + self.n_entries, capped=True)[n_docs:],
         )
 
@@ -328,7 +338,7 @@ class Matcher:
                 self._by_initial.setdefault(word[0], []).append(word)
         self._build_coverage(texts)
         self.words = _Space((word_features(t) for t in texts), self._owner, len(self.items))
-        self.chars = _Space((char_features(t) for t in texts), self._owner, len(self.items))
+        self.chars = _Space((char_features(t) for t in texts), self._owner, len(self.items), skip_common=True)
 
     def _build_coverage(self, texts: list[list[str]]) -> None:
         """Which entries use each word stem, and how rare the stem is across entries (for `coverage`)."""
