@@ -297,6 +297,7 @@ class Matcher:
     """Built once from the knowledge base; `match(question)` is pure and thread-safe."""
 
     SHORTLIST = 8
+    FUZZY_ROWS = 32  # see scores
 
     def __init__(
         self,
@@ -447,7 +448,15 @@ class Matcher:
         query = " ".join(sorted(tokens))
         for e in shortlist:
             if self._has_rows[e]:
-                phrasings = self._texts[self._starts[e] : self._ends[e]]
+                start, end = int(self._starts[e]), int(self._ends[e])
+                if end - start > self.FUZZY_ROWS:
+                    # an entry with many phrasings (its examples): the edit distance to those most like the
+                    # question in words and characters, where its best match all but always is
+                    near = word_rows[start:end] + char_rows[start:end]
+                    rows = np.argpartition(-near, self.FUZZY_ROWS - 1)[: self.FUZZY_ROWS] + start
+                    phrasings = [self._texts[int(r)] for r in rows]
+                else:
+                    phrasings = self._texts[start:end]
                 best = process.extractOne(query, phrasings, scorer=fuzz.ratio)
                 fused[e] += w.fuzzy * (best[1] / 100.0)
         return fused
