@@ -183,7 +183,7 @@ class _Space:
 
         # one sort of (entry, feature) pairs gives both the document frequency and the centroids
         key_type = np.int32 if n_entries * n_feats < 2**31 else np.int64
-        keys: np.ndarray = (owner[rows] if len(rows) else np.zeros(0, dtype=np.int64)).astype(key_type)
+        keys: np.ndarray = owner.astype(key_type)[rows] if len(rows) else np.zeros(0, dtype=key_type)
         keys = keys * n_feats + cols
         order = np.argsort(keys, kind="stable")
         keys = keys[order]
@@ -200,8 +200,11 @@ class _Space:
         self.unknown_idf = math.log(1 + n) + 1.0
 
         counts = np.frombuffer(doc_counts, dtype=np.float32) if len(doc_counts) else np.zeros(0, dtype=np.float32)
-        weights = (1.0 + np.log(counts.astype(np.float64))) * self.idf[cols]
+        weights = counts.astype(np.float64)  # 1 + log(count), times the IDF, in place
         del counts, doc_counts
+        np.log(weights, out=weights)
+        weights += 1.0
+        weights *= self.idf[cols]
         norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=self.n_docs))
         weights /= np.where(norms > 0, norms, 1.0)[rows]
         doc_part = self._csc(rows, cols, weights, n_feats)
