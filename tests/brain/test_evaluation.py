@@ -42,8 +42,8 @@ def test_the_gate_is_big_enough(brain):
 
 
 # The targets for the gate: at least 92% right, at most 2% wrong, at least 95% of out-of-scope questions
-# declined and "did you mean" on at most 8% (`make eval` checks the first three too). The bot meets them (93.5%,
-# 1.4%, 95.4%, 3.7% on 4 December), so the suite holds exactly those targets: a change that takes the blind gate
+# declined and "did you mean" on at most 8% (`make eval` checks the first three too). The bot meets them (93.9%,
+# 1.4%, 96.2%, 3.5% on 4 December), so the suite holds exactly those targets: a change that takes the blind gate
 # below any of them turns CI red. Never lower them to let a change through.
 GATE_FLOOR = {"accuracy": 0.92, "wrong": 0.02, "declined": 0.95, "clarify": 0.08}
 
