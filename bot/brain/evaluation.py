@@ -131,6 +131,18 @@ def load_questions(path: str | Path, kb=None) -> list[Labelled]:
 NEAR_COPY = 91  # an edit similarity (0-100, in the order typed or with the words sorted) this high is a copy
 
 
+def near_copies(texts: list[str], questions: list[str]) -> np.ndarray:
+    """For each of `texts`: does it copy or nearly copy one of `questions` (both normalised first)?"""
+    asked = [normalise(q) for q in questions]
+    mine = [normalise(t) for t in texts]
+    near = np.zeros(len(mine), dtype=bool)
+    if not mine or not asked:
+        return near
+    for scorer in (fuzz.ratio, fuzz.token_sort_ratio):  # the same words in another order are a copy too
+        near |= process.cdist(mine, asked, scorer=scorer, score_cutoff=NEAR_COPY, workers=1).any(axis=1)
+    return near
+
+
 def held_out(kb, path: str | Path, questions: list[Labelled] | None = None):
     """`kb` without what would let the questions of `path` be measured on what the bot has learnt from them:
     the examples that came from that file (when it is one of knowledge/examples/), and any example, from any
@@ -139,12 +151,7 @@ def held_out(kb, path: str | Path, questions: list[Labelled] | None = None):
     own = path.parent == Path(os.path.abspath(Path(kb.directory) / "examples"))
     kept = [ex for ex in kb.examples if not (own and ex.source == path.stem)]
     if questions:
-        asked = [normalise(q.q) for q in questions]
-        texts = [normalise(ex.q) for ex in kept]
-        near = np.zeros(len(kept), dtype=bool)
-        for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
-            hits = process.cdist(texts, asked, scorer=scorer, score_cutoff=NEAR_COPY, workers=1)
-            near |= hits.any(axis=1)
+        near = near_copies([ex.q for ex in kept], [q.q for q in questions])
         kept = [ex for ex, copy in zip(kept, near, strict=True) if not copy]
     return replace(kb, examples=tuple(kept))
 

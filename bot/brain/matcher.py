@@ -263,29 +263,26 @@ class _Space:
         # the floor and barely moves a score; leaving it out of the phrasing scores (never the centroids, which
         # hold one value per entry) keeps a question fast as the examples grow. It still counts in the
         # question's length.
+        # Beyond _POSTINGS_CAP values (a very large knowledge base), any feature is left out the same way, and
+        # of the centroids too (only with more than _POSTINGS_CAP entries): it keeps a question fast at 10,000.
         skip = (doc_len > _POSTINGS_CAP) | ((doc_len > _POSTINGS_COMMON) & self.common[cols])
-        if not skip.any() and cent_len.max() <= _POSTINGS_CAP:
+        cent_skip = cent_len > _POSTINGS_CAP
+        if not skip.any() and not cent_skip.any():
             # the usual case: both products in one gather (each score adds the same terms in the same order)
             both = self._gather(starts, doc_len + cent_len, weights, n_docs + self.n_entries)
             return both[:n_docs], both[n_docs:]
-        keep = ~skip
+        keep, cent_keep = ~skip, ~cent_skip
+        cent_starts = starts + doc_len
         return (
             self._gather(starts[keep], doc_len[keep], weights[keep], n_docs),
-            self._gather(starts + doc_len, cent_len, weights, n_docs + self.n_entries, capped=True)[n_docs:],
+            self._gather(cent_starts[cent_keep], cent_len[cent_keep], weights[cent_keep], n_docs + self.n_entries)[
+                n_docs:
+            ],
         )
 
-    def _gather(
-        self, starts: np.ndarray, lengths: np.ndarray, weights: np.ndarray, size: int, *, capped: bool = False
-    ) -> np.ndarray:
+    def _gather(self, starts: np.ndarray, lengths: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
         """Sparse (question) x sparse (columns) product over the stored values at `starts` (`lengths` of each
         column), gathered in one vectorised step; scores for rows 0 .. size-1."""
-        if capped:
-            # In a very large knowledge base, a feature stored thousands of times ('the', ' an') is in most
-            # entries, so its IDF is near the floor and it barely moves a score; skipping it keeps a question
-            # fast at 10,000 entries. It still counts in the question's length. Never applies below ~4,000
-            # phrasings, so small knowledge bases are scored exactly.
-            keep = lengths <= _POSTINGS_CAP
-            starts, lengths, weights = starts[keep], lengths[keep], weights[keep]
         total = int(lengths.sum())
         if total == 0:
             return np.zeros(size)
@@ -537,7 +534,7 @@ def build_matcher(kb, **kwargs) -> Matcher:
     """A matcher over a loaded KnowledgeBase: each entry's phrasings and its example questions; the examples
     labelled "fallback" as one more decline (OUT_OF_SCOPE)."""
     examples: dict[str, list[str]] = {}
-    for ex in getattr(kb, "examples", ()):
+    for ex in kb.examples:
         examples.setdefault(ex.expect, []).append(ex.q)
     items = [Item(e.id, (*e.phrasings, *examples.get(e.id, ())), e.kind == "decline", e.shortcuts) for e in kb.entries]
     if examples.get("fallback"):
