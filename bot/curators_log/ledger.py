@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from bot.curators_log.access import DatabaseAccess
+from bot.curators_log.access import DatabaseAccess, DatabaseSteps
 from bot.curators_log.memory import Memory
 from bot.curators_log.schema import UTC
 from bot.curators_log.store import Store
@@ -65,36 +65,26 @@ class DatabaseLedger:
         self.memory: Memory[bool] = Memory(capacity=capacity, ttl=ttl, clock=clock)
 
     def claim(self, key: str) -> bool:
-        key = str(key)[:200]
-        decided = self._without_database(key)
-        if decided is not None:
-            return decided
-        now = dt.datetime.fromtimestamp(self._clock(), UTC)
-        try:
-            won = self._access.call(
-                lambda s: s.claim(key, now=now, ttl=self._ttl), self._timeout, "checking an event id"
-            )
-        except Exception:  # logged by call(); answer it rather than risk no answer at all
-            return self.memory.add(key, True, dirty=True)
-        self.memory.add(key, True, dirty=False)  # so a retry is caught here, even if the database goes away
-        return won
+        return self._access.run(self._claim(key))
 
     async def claim_async(self, key: str) -> bool:
         """`claim` for a caller on an event loop: the same answer, with the database asked from a helper thread
         (`DatabaseAccess.call_async`) and nothing else leaving the loop."""
+        return await self._access.run_async(self._claim(key))
+
+    def _claim(self, key: str) -> DatabaseSteps[bool]:
+        """The claim, written once for both callers: the database call is yielded to whoever runs it."""
         key = str(key)[:200]
         decided = self._without_database(key)
         if decided is not None:
             return decided
         now = dt.datetime.fromtimestamp(self._clock(), UTC)
         try:
-            won = await self._access.call_async(
-                lambda s: s.claim(key, now=now, ttl=self._ttl), self._timeout, "checking an event id"
-            )
-        except Exception:  # logged by call_async(); answer it rather than risk no answer at all
+            won = yield (lambda s: s.claim(key, now=now, ttl=self._ttl)), self._timeout, "checking an event id"
+        except Exception:  # logged by the runner; answer it rather than risk no answer at all
             return self.memory.add(key, True, dirty=True)
-        self.memory.add(key, True, dirty=False)
-        return won
+        self.memory.add(key, True, dirty=False)  # so a retry is caught here, even if the database goes away
+        return bool(won)
 
     def _without_database(self, key: str) -> bool | None:
         """False for a key this process has seen (a retry); while the database is away, the memory's answer (the
